@@ -1,0 +1,177 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/ferrygit/ferry"
+)
+
+// resolveRevision returns the revision number a read asked for: rev, or the head for 0.
+// Returns ENOTFOUND for a revision the namespace does not have.
+func resolveRevision(ns *ferry.Namespace, rev int64) (int64, error) {
+	switch {
+	case rev < 0:
+		return 0, ferry.Errorf(ferry.EINVALID, "Revision %d is not a positive number.", rev)
+	case rev == 0:
+		return ns.Head, nil
+	case rev > ns.Head:
+		return 0, notFound("Revision %d does not exist in namespace %q; the newest is %d.", rev, ns.Name, ns.Head)
+	}
+	return rev, nil
+}
+
+// liveAt returns the condition that selects file rows live at revision rev, using the
+// parameter $n for rev. At the head it is an equality that the files_live index serves.
+func liveAt(ns *ferry.Namespace, rev int64, n int) string {
+	if rev == ns.Head {
+		return "to_rev = " + itoa64(live) + " AND $" + itoa(n) + " >= 0"
+	}
+	return "from_rev <= $" + itoa(n) + " AND to_rev > $" + itoa(n)
+}
+
+// ReadFile returns the file at path with its content at revision rev (0: the newest).
+func (db *DB) ReadFile(ctx context.Context, name, path string, rev int64) (*ferry.File, error) {
+	ns, err := db.FindNamespace(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if rev, err = resolveRevision(ns, rev); err != nil {
+		return nil, err
+	}
+	f := &ferry.File{Path: path}
+	err = db.read.QueryRowContext(ctx, `SELECT f.from_rev, f.blob_id, f.size, f.mode, b.content FROM files f JOIN blobs b ON b.id = f.blob_id
+		WHERE f.namespace_id = $1 AND f.path = $2 AND `+liveAt(ns, rev, 3), ns.ID, path, rev).
+		Scan(&f.Revision, &f.Blob, &f.Size, &f.Mode, &f.Content)
+	if errors.Is(err, sql.ErrNoRows) {
+		if n, err := db.countBelow(ctx, ns, path, rev); err != nil {
+			return nil, err
+		} else if n > 0 {
+			return nil, notFound("%q is a directory in namespace %q at revision %d, not a file; list its entries instead.", path, name, rev)
+		}
+		return nil, notFound("File %q does not exist in namespace %q at revision %d.", path, name, rev)
+	}
+	return f, err
+}
+
+// countBelow returns 1 if any file lies below dir at rev, else 0.
+func (db *DB) countBelow(ctx context.Context, ns *ferry.Namespace, dir string, rev int64) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM files WHERE namespace_id = $1 AND path >= $2 AND path < $3 AND `+
+		liveAt(ns, rev, 4)+` LIMIT 1) AS below`, ns.ID, dir+"/", dir+"0", rev).Scan(&n)
+	return n, err
+}
+
+// ListTree returns one page of the entries under a directory, ordered by path. A
+// subdirectory is one entry; the rows below it are skipped with one indexed seek.
+func (db *DB) ListTree(ctx context.Context, name string, q ferry.TreeQuery) ([]*ferry.TreeEntry, string, error) {
+	page := q.Page.Normalize()
+	ns, err := db.FindNamespace(ctx, name)
+	if err != nil {
+		return nil, "", err
+	}
+	rev, err := resolveRevision(ns, q.Revision)
+	if err != nil {
+		return nil, "", err
+	}
+	prefix, upper := "", ""
+	if q.Dir != "" {
+		prefix, upper = q.Dir+"/", q.Dir+"0"
+	}
+	from, err := decodeCursor(page.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	if from < prefix {
+		from = prefix
+	}
+	l := &treeLister{db: db, ns: ns, rev: rev, prefix: prefix, upper: upper, recursive: q.Recursive}
+	items, next, err := l.list(ctx, from, page.Limit)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(items) == 0 && q.Dir != "" && page.Cursor == "" {
+		if _, err := db.ReadFile(ctx, name, q.Dir, rev); err == nil {
+			return nil, "", ferry.Errorf(ferry.EINVALID, "%q is a file in namespace %q, not a directory; read it instead.", q.Dir, name)
+		}
+		return nil, "", notFound("Directory %q does not exist in namespace %q at revision %d.", q.Dir, name, rev)
+	}
+	return items, next, nil
+}
+
+// treeLister walks the file rows under prefix (and before upper, when set) at one revision.
+type treeLister struct {
+	db            *DB
+	ns            *ferry.Namespace
+	rev           int64
+	prefix, upper string
+	recursive     bool
+}
+
+// list returns up to limit entries starting at the path from, and the cursor of the entry
+// after them ("" at the end). Cursors are inclusive lower bounds on the row paths.
+func (l *treeLister) list(ctx context.Context, from string, limit int) ([]*ferry.TreeEntry, string, error) {
+	items := []*ferry.TreeEntry{}
+	for {
+		entries, starts, done, err := l.batch(ctx, from, limit+1-len(items))
+		if err != nil {
+			return nil, "", err
+		}
+		for i, e := range entries {
+			if len(items) == limit {
+				return items, encodeCursor(starts[i]), nil
+			}
+			items = append(items, e)
+		}
+		if done {
+			return items, "", nil
+		}
+		from = starts[len(starts)-1]
+	}
+}
+
+// batch reads up to n rows from the path from and turns them into entries, each with the
+// bound that starts at it. It stops early after a subdirectory, returning in the last
+// element of starts the bound past that subdirectory, with done false.
+func (l *treeLister) batch(ctx context.Context, from string, n int) (entries []*ferry.TreeEntry, starts []string, done bool, err error) {
+	query := `SELECT path, blob_id, size, mode FROM files WHERE namespace_id = $1 AND ` + liveAt(l.ns, l.rev, 2) + ` AND path >= $3`
+	args := []any{l.ns.ID, l.rev, from}
+	if l.upper != "" {
+		query += ` AND path < $4`
+		args = append(args, l.upper)
+	}
+	rows, err := l.db.read.QueryContext(ctx, query+` ORDER BY path LIMIT `+itoa(n), args...)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	defer rows.Close()
+	count := 0
+	for rows.Next() {
+		count++
+		e := &ferry.TreeEntry{Type: ferry.EntryFile}
+		if err := rows.Scan(&e.Path, &e.Blob, &e.Size, &e.Mode); err != nil {
+			return nil, nil, false, err
+		}
+		rest := e.Path[len(l.prefix):]
+		i := strings.IndexByte(rest, '/')
+		if l.recursive || i < 0 {
+			entries, starts = append(entries, e), append(starts, e.Path)
+			continue
+		}
+		dir := l.prefix + rest[:i]
+		entries = append(entries, &ferry.TreeEntry{Path: dir, Type: ferry.EntryDir})
+		starts = append(starts, dir+"/", dir+"0")
+		return entries, starts, false, rows.Err()
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, false, err
+	}
+	if count == n && len(entries) > 0 {
+		return entries, append(starts, entries[len(entries)-1].Path+"\x01"), false, nil
+	}
+	return entries, starts, true, nil
+}
+
+func itoa64(n int64) string { return itoa(int(n)) }
