@@ -189,7 +189,8 @@ func (tx *Tx) writeRevision(ctx context.Context, ns *ferry.Namespace, ops []op, 
 		return nil, err
 	}
 	for _, chunk := range chunks(closing, 500) {
-		q := `UPDATE files SET to_rev = $1 WHERE namespace_id = $2 AND to_rev = $3 AND path IN (` + placeholders(4, len(chunk)) + `)`
+		ph := tx.db.placeholders
+		q := `UPDATE files SET to_rev = ` + ph(1, 1) + ` WHERE namespace_id = ` + ph(2, 1) + ` AND to_rev = ` + ph(3, 1) + ` AND path IN (` + ph(4, len(chunk)) + `)`
 		if _, err := tx.exec(ctx, q, append([]any{rev.Number, ns.ID, live}, chunk...)...); err != nil {
 			return nil, err
 		}
@@ -211,7 +212,7 @@ func (tx *Tx) storeBlobs(ctx context.Context, ops []op, contents map[string][]by
 		}
 	}
 	for _, chunk := range chunks(ids, 500) {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM blobs WHERE id IN (`+placeholders(1, len(chunk))+`)`, chunk...)
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM blobs WHERE id IN (`+tx.db.placeholders(1, len(chunk))+`)`, chunk...)
 		if err != nil {
 			return err
 		}
@@ -231,6 +232,9 @@ func (tx *Tx) storeBlobs(ctx context.Context, ops []op, contents map[string][]by
 	for _, id := range ids {
 		if seen[id.(string)] {
 			c := contents[id.(string)]
+			if c == nil {
+				c = []byte{} // empty content is a value, not NULL
+			}
 			missing = append(missing, []any{id, int64(len(c)), c})
 		}
 	}
@@ -259,7 +263,7 @@ func (tx *Tx) insertRows(ctx context.Context, table string, rows [][]any) error 
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(" + placeholders(len(args)+1, len(r)) + ")")
+			q.WriteString("(" + tx.db.placeholders(len(args)+1, len(r)) + ")")
 			args = append(args, r...)
 		}
 		if _, err := tx.exec(ctx, q.String(), args...); err != nil {
@@ -270,12 +274,18 @@ func (tx *Tx) insertRows(ctx context.Context, table string, rows [][]any) error 
 	return nil
 }
 
-// placeholders returns "$start, $start+1, …" for n parameters.
-func placeholders(start, n int) string {
+// placeholders returns "$start, $start+1, …" for n parameters; for SQLite "?, ?, …", since
+// the driver looks each numbered parameter up by name, which makes a long list quadratic. A
+// statement that uses placeholders must use them for all its parameters, in order.
+func (db *DB) placeholders(start, n int) string {
 	var b strings.Builder
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteString(", ")
+		}
+		if db.dialect == SQLite {
+			b.WriteByte('?')
+			continue
 		}
 		b.WriteByte('$')
 		b.WriteString(itoa(start + i))

@@ -115,7 +115,7 @@ func (db *DB) DeleteNamespace(ctx context.Context, name string) error {
 		}
 	}
 	for _, chunk := range chunks(blobs, 500) {
-		q := `DELETE FROM blobs WHERE id IN (` + placeholders(1, len(chunk)) + `) AND NOT EXISTS (SELECT 1 FROM files WHERE files.blob_id = blobs.id)`
+		q := `DELETE FROM blobs WHERE id IN (` + tx.db.placeholders(1, len(chunk)) + `) AND NOT EXISTS (SELECT 1 FROM files WHERE files.blob_id = blobs.id)`
 		if _, err := tx.exec(ctx, q, chunk...); err != nil {
 			return err
 		}
