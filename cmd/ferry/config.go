@@ -1,0 +1,200 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ferrygit/ferry"
+)
+
+// Config is what ferry serve runs with. Each field comes from a flag, else its FERRY_*
+// environment variable, else its default; secrets may also come from a file named by the
+// flag or variable ending in _FILE.
+type Config struct {
+	Listen          string
+	DataDir         string
+	DatabaseURL     string // secret: may hold a password
+	AdminToken      string // secret
+	LogFormat       string
+	LogLevel        string
+	MaxFileSize     int64
+	ShutdownTimeout time.Duration
+}
+
+// configVar describes one setting: its flag, its environment variable and its usage text.
+type configVar struct {
+	flag, env, usage, def string
+	secret                bool
+}
+
+var configVars = []configVar{
+	{flag: "listen", env: "FERRY_LISTEN", def: "127.0.0.1:8080", usage: "address to serve HTTP on"},
+	{flag: "data-dir", env: "FERRY_DATA_DIR", def: "./ferry-data", usage: "directory for the embedded SQLite database and local state"},
+	{flag: "database-url", env: "FERRY_DATABASE_URL", secret: true, usage: "PostgreSQL URL (postgres://…); empty for embedded SQLite in the data directory"},
+	{flag: "admin-token", env: "FERRY_ADMIN_TOKEN", secret: true, usage: "the admin API token; generated and printed once on first start when unset"},
+	{flag: "log-format", env: "FERRY_LOG_FORMAT", def: "text", usage: "log format: text or json"},
+	{flag: "log-level", env: "FERRY_LOG_LEVEL", def: "info", usage: "log level: debug, info, warn or error"},
+	{flag: "max-file-size", env: "FERRY_MAX_FILE_SIZE", def: "10MiB", usage: "largest file a namespace accepts (bytes, or with KiB, MiB, GiB)"},
+	{flag: "shutdown-timeout", env: "FERRY_SHUTDOWN_TIMEOUT", def: "30s", usage: "how long a shutdown waits for requests under way"},
+}
+
+// loadConfig reads the config from args and the environment. It returns errUsage after
+// printing help for -h.
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
+	fs := flag.NewFlagSet("ferry serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	values := map[string]*string{}
+	files := map[string]*string{}
+	for _, v := range configVars {
+		values[v.flag] = fs.String(v.flag, "", fmt.Sprintf("%s (env %s, default %q)", v.usage, v.env, v.def))
+		if v.secret {
+			files[v.flag] = fs.String(v.flag+"-file", "", fmt.Sprintf("file holding the %s (env %s_FILE)", v.flag, v.env))
+		}
+	}
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: ferry serve [flags]\n\nRuns the Ferry server. Flags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return nil, errUsage
+		}
+		return nil, errUsage
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("ferry serve takes no arguments, got %q", fs.Arg(0))
+	}
+	get := func(v configVar) (string, error) {
+		if s := *values[v.flag]; s != "" {
+			return s, nil
+		}
+		if s := getenv(v.env); s != "" {
+			return s, nil
+		}
+		if v.secret {
+			path := *files[v.flag]
+			if path == "" {
+				path = getenv(v.env + "_FILE")
+			}
+			if path != "" {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					return "", fmt.Errorf("read --%s-file: %w", v.flag, err)
+				}
+				return strings.TrimSpace(string(b)), nil
+			}
+		}
+		return v.def, nil
+	}
+	raw := map[string]string{}
+	for _, v := range configVars {
+		s, err := get(v)
+		if err != nil {
+			return nil, err
+		}
+		raw[v.flag] = s
+	}
+	cfg := &Config{
+		Listen:      raw["listen"],
+		DataDir:     raw["data-dir"],
+		DatabaseURL: raw["database-url"],
+		AdminToken:  raw["admin-token"],
+		LogFormat:   raw["log-format"],
+		LogLevel:    raw["log-level"],
+	}
+	var err error
+	if cfg.MaxFileSize, err = parseBytes(raw["max-file-size"]); err != nil {
+		return nil, fmt.Errorf("--max-file-size: %w", err)
+	}
+	if cfg.ShutdownTimeout, err = time.ParseDuration(raw["shutdown-timeout"]); err != nil || cfg.ShutdownTimeout <= 0 {
+		return nil, fmt.Errorf("--shutdown-timeout: %q is not a positive duration such as 30s", raw["shutdown-timeout"])
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate returns an error naming the first setting that cannot work.
+func (c *Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("--listen: %q is not a host:port address such as 127.0.0.1:8080", c.Listen)
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		return fmt.Errorf("--data-dir: a data directory is required for the embedded database")
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return fmt.Errorf("--database-url: must be a PostgreSQL URL such as postgres://user@host:5432/ferry")
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("--log-format: %q is not text or json", c.LogFormat)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("--log-level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.MaxFileSize < 1 || c.MaxFileSize > 1<<30 {
+		return fmt.Errorf("--max-file-size: must be between 1 byte and 1GiB")
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		return fmt.Errorf("--admin-token: must be at least 16 characters; a long random value is best")
+	}
+	return nil
+}
+
+// Redacted returns the config as log attributes, secrets replaced.
+func (c *Config) Redacted() []any {
+	db := "sqlite:" + c.DataDir
+	if c.DatabaseURL != "" {
+		db = "(unparseable)"
+		if u, err := url.Parse(c.DatabaseURL); err == nil {
+			u.RawQuery = ""
+			db = u.Redacted()
+		}
+	}
+	token := "generated"
+	if c.AdminToken != "" {
+		token = "configured"
+	}
+	return []any{"listen", c.Listen, "database", db, "admin_token", token, "log_format", c.LogFormat,
+		"max_file_size", ferry.HumanBytes(c.MaxFileSize)}
+}
+
+// newLogger returns the logger the config asks for, writing to w.
+func (c *Config) newLogger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// parseBytes reads a size such as 10485760, 512KiB, 10MiB or 1GiB.
+func parseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+	num, mult := strings.TrimSpace(s), int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size such as 10MiB, 512KiB or 1048576", s)
+	}
+	return n * mult, nil
+}

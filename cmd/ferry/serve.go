@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ferrygit/ferry"
+	ferryhttp "github.com/ferrygit/ferry/http"
+	"github.com/ferrygit/ferry/sqlstore"
+)
+
+func init() {
+	register("serve", "run the Ferry server", func(ctx context.Context, m *Main, args []string) error {
+		cfg, err := loadConfig(args, m.Getenv, m.Stderr)
+		if err != nil {
+			return err
+		}
+		return m.serve(ctx, cfg, nil)
+	})
+}
+
+// serve runs the server until ctx is done, then shuts down in order: HTTP, then the
+// database. When ready is not nil it receives the server's URL once it listens.
+func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) error {
+	logger := cfg.newLogger(m.Stderr)
+	logger.Info("starting ferry", append([]any{"version", Version}, cfg.Redacted()...)...)
+
+	db, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL})
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer db.Close()
+	logger.Info("database ready", "dialect", db.Dialect())
+
+	hash, err := adminTokenHash(ctx, db, cfg.AdminToken, m.Stderr, logger)
+	if err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ferry_db_rows_written_total", Help: "Rows inserted, updated or deleted in the database."},
+			func() float64 { return float64(db.RowsWritten()) }))
+
+	srv := ferryhttp.NewServer()
+	srv.Namespaces, srv.Files = db, db
+	srv.Ready = db.Ping
+	srv.AdminTokenHash = hash
+	srv.Logger = logger
+	srv.Metrics = reg
+	srv.MaxFileSize = cfg.MaxFileSize
+	if err := srv.Open(cfg.Listen); err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	logger.Info("serving", "url", srv.URL())
+	if ready != nil {
+		ready <- srv.URL()
+	}
+
+	<-ctx.Done()
+	logger.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Close(shutdown); err != nil {
+		logger.Warn("requests still under way were cut off", "err", err)
+	}
+	return nil
+}
+
+// adminTokenHash returns the SHA-256 of the admin token: the configured one, else the one
+// generated on the first start. A generated token is written to w once, when it is made,
+// and only its hash is stored.
+func adminTokenHash(ctx context.Context, db ferry.SettingService, configured string, w io.Writer, logger *slog.Logger) ([32]byte, error) {
+	if configured != "" {
+		return sha256.Sum256([]byte(configured)), nil
+	}
+	token := newToken()
+	sum := sha256.Sum256([]byte(token))
+	created, err := db.InitSetting(ctx, ferry.SettingAdminTokenHash, hex.EncodeToString(sum[:]))
+	if err != nil {
+		return sum, fmt.Errorf("store admin token: %w", err)
+	}
+	if created {
+		fmt.Fprintf(w, "\n    Ferry generated an admin API token. It is shown this once; only its hash is kept:\n\n        %s\n\n    Use it as FERRY_TOKEN for the CLI or as 'Authorization: Bearer <token>'.\n\n", token)
+		logger.Info("admin token generated and printed once above")
+		return sum, nil
+	}
+	stored, err := db.Setting(ctx, ferry.SettingAdminTokenHash)
+	if err != nil {
+		return sum, err
+	}
+	b, err := hex.DecodeString(stored)
+	if err != nil || len(b) != len(sum) {
+		return sum, fmt.Errorf("the stored admin token hash is corrupt; set FERRY_ADMIN_TOKEN to choose a token")
+	}
+	copy(sum[:], b)
+	logger.Info("admin token: using the one generated on first start (set FERRY_ADMIN_TOKEN to choose another)")
+	return sum, nil
+}
+
+// newToken returns a random API token: "fy_" and 32 random bytes, base64url.
+func newToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return "fy_" + base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,81 @@
+package http
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/ferrygit/ferry"
+)
+
+// registerNamespaceRoutes registers the routes that manage namespaces.
+func (s *Server) registerNamespaceRoutes(mux *http.ServeMux) {
+	s.api(mux, "POST /api/v1/namespaces", s.handleCreateNamespace)
+	s.api(mux, "GET /api/v1/namespaces", s.handleListNamespaces)
+	s.api(mux, "GET /api/v1/namespaces/{ns}", s.handleGetNamespace)
+	s.api(mux, "DELETE /api/v1/namespaces/{ns}", s.handleDeleteNamespace)
+}
+
+// createNamespaceRequest is the body of POST /api/v1/namespaces.
+type createNamespaceRequest struct {
+	Name string `json:"name"`
+}
+
+func (s *Server) handleCreateNamespace(w http.ResponseWriter, r *http.Request) {
+	var req createNamespaceRequest
+	if err := decodeJSON(w, r, s.maxRequestSize(), &req, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ns := &ferry.Namespace{Name: req.Name}
+	if err := ns.Validate(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Namespaces.CreateNamespace(r.Context(), ns); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", apiPrefix+"/namespaces/"+url.PathEscape(ns.Name))
+	writeJSON(w, http.StatusCreated, ns)
+}
+
+func (s *Server) handleListNamespaces(w http.ResponseWriter, r *http.Request) {
+	page, err := pageParams(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items, next, err := s.Namespaces.ListNamespaces(r.Context(), page)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeList(w, items, next)
+}
+
+func (s *Server) handleGetNamespace(w http.ResponseWriter, r *http.Request) {
+	name, err := namespaceParam(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ns, err := s.Namespaces.FindNamespace(r.Context(), name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ns)
+}
+
+func (s *Server) handleDeleteNamespace(w http.ResponseWriter, r *http.Request) {
+	name, err := namespaceParam(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Namespaces.DeleteNamespace(r.Context(), name); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
