@@ -101,6 +101,10 @@ func (db *DB) ListTree(ctx context.Context, name string, q ferry.TreeQuery) ([]*
 	return items, next, nil
 }
 
+// minBatch is the number of rows a tree listing reads at first, and again after each
+// subdirectory.
+const minBatch = 16
+
 // treeLister walks the file rows under prefix (and before upper, when set) at one revision.
 type treeLister struct {
 	db            *DB
@@ -114,28 +118,44 @@ type treeLister struct {
 // after them ("" at the end). Cursors are inclusive lower bounds on the row paths.
 func (l *treeLister) list(ctx context.Context, from string, limit int) ([]*ferry.TreeEntry, string, error) {
 	items := []*ferry.TreeEntry{}
+	size := minBatch
 	for {
-		entries, starts, done, err := l.batch(ctx, from, limit+1-len(items))
+		b, err := l.batch(ctx, from, min(size, limit+1-len(items)))
 		if err != nil {
 			return nil, "", err
 		}
-		for i, e := range entries {
+		for i, e := range b.entries {
 			if len(items) == limit {
-				return items, encodeCursor(starts[i]), nil
+				return items, encodeCursor(b.starts[i]), nil
 			}
 			items = append(items, e)
 		}
-		if done {
+		if b.next == "" {
 			return items, "", nil
 		}
-		from = starts[len(starts)-1]
+		// A batch that meets a subdirectory ends there and the rest of its rows are wasted,
+		// so batches start small and grow only while they hold files.
+		if b.metDir {
+			size = minBatch
+		} else {
+			size *= 4
+		}
+		from = b.next
 	}
 }
 
-// batch reads up to n rows from the path from and turns them into entries, each with the
-// bound that starts at it. It stops early after a subdirectory, returning in the last
-// element of starts the bound past that subdirectory, with done false.
-func (l *treeLister) batch(ctx context.Context, from string, n int) (entries []*ferry.TreeEntry, starts []string, done bool, err error) {
+// treeBatch is what one query of a listing yields: entries, the bound at which each starts,
+// and the bound to continue from ("" when the directory is exhausted).
+type treeBatch struct {
+	entries []*ferry.TreeEntry
+	starts  []string
+	next    string
+	metDir  bool
+}
+
+// batch reads up to n rows from the path from and turns them into entries. It stops after
+// the first subdirectory, continuing past all the rows below it.
+func (l *treeLister) batch(ctx context.Context, from string, n int) (*treeBatch, error) {
 	query := `SELECT path, blob_id, size, mode FROM files WHERE namespace_id = $1 AND ` + liveAt(l.ns, l.rev, 2) + ` AND path >= $3`
 	args := []any{l.ns.ID, l.rev, from}
 	if l.upper != "" {
@@ -144,34 +164,33 @@ func (l *treeLister) batch(ctx context.Context, from string, n int) (entries []*
 	}
 	rows, err := l.db.read.QueryContext(ctx, query+` ORDER BY path LIMIT `+itoa(n), args...)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, err
 	}
 	defer rows.Close()
+	b := &treeBatch{}
 	count := 0
 	for rows.Next() {
 		count++
 		e := &ferry.TreeEntry{Type: ferry.EntryFile}
 		if err := rows.Scan(&e.Path, &e.Blob, &e.Size, &e.Mode); err != nil {
-			return nil, nil, false, err
+			return nil, err
 		}
 		rest := e.Path[len(l.prefix):]
 		i := strings.IndexByte(rest, '/')
 		if l.recursive || i < 0 {
-			entries, starts = append(entries, e), append(starts, e.Path)
+			b.entries, b.starts = append(b.entries, e), append(b.starts, e.Path)
 			continue
 		}
 		dir := l.prefix + rest[:i]
-		entries = append(entries, &ferry.TreeEntry{Path: dir, Type: ferry.EntryDir})
-		starts = append(starts, dir+"/", dir+"0")
-		return entries, starts, false, rows.Err()
+		b.entries = append(b.entries, &ferry.TreeEntry{Path: dir, Type: ferry.EntryDir})
+		b.starts = append(b.starts, dir+"/")
+		b.next, b.metDir = dir+"0", true // '0' follows '/': the first path past dir's rows
+		return b, rows.Err()
 	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, false, err
+	if count == n {
+		b.next = b.entries[len(b.entries)-1].Path + "\x01" // no path lies between p and p+"\x01"
 	}
-	if count == n && len(entries) > 0 {
-		return entries, append(starts, entries[len(entries)-1].Path+"\x01"), false, nil
-	}
-	return entries, starts, true, nil
+	return b, rows.Err()
 }
 
 func itoa64(n int64) string { return itoa(int(n)) }

@@ -85,6 +85,33 @@ func TestListTree(t *testing.T) {
 		_, _, err = db.ListTree(ctx, "dev", ferry.TreeQuery{Page: ferry.Page{Cursor: "%%%"}})
 		wantCode(t, err, ferry.EINVALID)
 
+		// Directories larger than one query's batch, files and subdirectories interleaved.
+		mustCreateNamespace(t, db, "many")
+		files := map[string]string{}
+		var flat, nested []string
+		for i := 0; i < 70; i++ {
+			p := fmt.Sprintf("m/f%03d", i)
+			files[p] = "x"
+			flat, nested = append(flat, p), append(nested, p)
+			if i%10 == 5 {
+				d := fmt.Sprintf("m/f%03d.d", i)
+				for j := 0; j < 20; j++ {
+					files[fmt.Sprintf("%s/g%02d", d, j)] = "y"
+					nested = append(nested, fmt.Sprintf("%s/g%02d", d, j))
+				}
+				flat = append(flat, d+"/")
+			}
+		}
+		write(t, db, "many", files)
+		for _, limit := range []int{0, 7, 1000} {
+			if got := listAll(t, db, "many", ferry.TreeQuery{Dir: "m", Page: ferry.Page{Limit: limit}}); got != strings.Join(flat, " ") {
+				t.Errorf("limit %d: got %q, want %q", limit, got, strings.Join(flat, " "))
+			}
+			if got := listAll(t, db, "many", ferry.TreeQuery{Dir: "m", Recursive: true, Page: ferry.Page{Limit: limit}}); got != strings.Join(nested, " ") {
+				t.Errorf("recursive, limit %d: got %q, want %q", limit, got, strings.Join(nested, " "))
+			}
+		}
+
 		mustCreateNamespace(t, db, "empty")
 		if got := listAll(t, db, "empty", ferry.TreeQuery{}); got != "" {
 			t.Fatalf("empty namespace lists %q", got)
