@@ -28,7 +28,7 @@ func bigChange(ns string, n int) *ferry.ChangeSet {
 	for i := 0; i < n; i++ {
 		cs.Changes = append(cs.Changes, ferry.FileChange{
 			Path:    fmt.Sprintf("services/svc%03d/route%05d.yaml", i%100, i),
-			Content: []byte(fmt.Sprintf("name: route-%d\nupstream: http://svc-%d.internal:8080\npaths:\n  - /api/v1/r%d\nmethods: [GET, POST]\nretries: 3\ntimeout: 30s\n", i, i%100, i)),
+			Content: []byte(fmt.Sprintf("# %s\nname: route-%d\nupstream: http://svc-%d.internal:8080\npaths:\n  - /api/v1/r%d\nmethods: [GET, POST]\nretries: 3\ntimeout: 30s\n", ns, i, i%100, i)),
 		})
 	}
 	return cs
