@@ -52,7 +52,7 @@ type RevisionChange struct {
 type FileChange struct {
 	Path    string
 	Content []byte
-	Mode    Mode // ModeFile when empty
+	Mode    Mode // when empty: the file's current mode, or ModeFile for a new file
 	Delete  bool
 }
 
@@ -69,7 +69,7 @@ type ChangeSet struct {
 
 // Validate returns EINVALID for a change set that could never apply: no changes, a bad or
 // repeated path, a bad mode, content over maxFileSize bytes, or an overlong message. It
-// fills in default modes and the source.
+// fills in the default source.
 func (cs *ChangeSet) Validate(maxFileSize int64) error {
 	if len(cs.Changes) == 0 {
 		return Errorf(EINVALID, "A change needs at least one file.")
@@ -93,11 +93,10 @@ func (cs *ChangeSet) Validate(maxFileSize int64) error {
 		if c.Delete {
 			continue
 		}
-		if c.Mode == "" {
-			c.Mode = ModeFile
-		}
-		if err := c.Mode.Validate(); err != nil {
-			return err
+		if c.Mode != "" {
+			if err := c.Mode.Validate(); err != nil {
+				return err
+			}
 		}
 		if int64(len(c.Content)) > maxFileSize {
 			return Errorf(EINVALID, "File %q is %d bytes; the limit is %d bytes (%s).", clip(c.Path), len(c.Content), maxFileSize, HumanBytes(maxFileSize))

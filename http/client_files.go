@@ -17,7 +17,7 @@ import (
 // PutFileOptions are the optional parts of a PutFile call.
 type PutFileOptions struct {
 	Message string
-	Mode    ferry.Mode // ferry.ModeFile when empty
+	Mode    ferry.Mode // when empty: the file keeps its mode (a new file is a regular file)
 	Base    int64      // when not 0, the revision the caller saw: ECONFLICT if the head has moved
 }
 

@@ -99,6 +99,12 @@ func planOps(ctx context.Context, view liveView, ns *ferry.Namespace, cs *ferry.
 		}
 		written[c.Path] = true
 		f := liveFile{blob: blobIDs[i], size: int64(len(c.Content)), mode: c.Mode}
+		if f.mode == "" {
+			f.mode = ferry.ModeFile
+			if ok {
+				f.mode = cur.mode
+			}
+		}
 		switch {
 		case ok && cur == f:
 		case ok:

@@ -40,6 +40,16 @@ func TestApplyChanges(t *testing.T) {
 			t.Fatalf("mode change = %+v, %v, %v", rev, created, err)
 		}
 
+		// Without a mode, a rewrite keeps the file's mode.
+		rev, created, err = db.ApplyChanges(ctx, &ferry.ChangeSet{Namespace: "dev", Actor: "x",
+			Changes: []ferry.FileChange{{Path: "README", Content: []byte("hi again")}}})
+		if err != nil || !created {
+			t.Fatalf("rewrite = %+v, %v, %v", rev, created, err)
+		}
+		if f, err := db.ReadFile(ctx, "dev", "README", 0); err != nil || f.Mode != ferry.ModeExecutable {
+			t.Fatalf("README after a rewrite without mode = %+v, %v", f, err)
+		}
+
 		if got := readString(t, db, "dev", "services/a.yaml", 1); got != "a: 1\n" {
 			t.Fatalf("a@1 = %q", got)
 		}

@@ -29,7 +29,7 @@ var fileCommands = []subcommand{
 func runFilePut(ctx context.Context, m *Main, sub subcommand, args []string) error {
 	fs := sub.flagSet(m, "file")
 	message := fs.String("message", "", "the revision's message")
-	mode := fs.String("mode", "", "the file's mode: file (the default), executable or symlink")
+	mode := fs.String("mode", "", "the file's mode: file, executable or symlink (default: keep the current mode; file for a new one)")
 	base := fs.Int64("base", 0, "fail unless the namespace is still at revision `N`")
 	asJSON := fs.Bool("json", false, "print the revision as JSON")
 	pos, err := parseArgs(fs, args, 2, 3)
