@@ -15,6 +15,7 @@ import (
 
 	"github.com/ferrygit/ferry"
 	fhttp "github.com/ferrygit/ferry/http"
+	"github.com/ferrygit/ferry/secretbox"
 	"github.com/ferrygit/ferry/sqlstore"
 )
 
@@ -34,7 +35,11 @@ type testServer struct {
 func newTestServer(t *testing.T, configure ...func(*fhttp.Server)) *testServer {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: t.TempDir()})
+	box, err := secretbox.New(bytes.Repeat([]byte{0x5e}, secretbox.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: t.TempDir(), Sealer: box})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +48,7 @@ func newTestServer(t *testing.T, configure ...func(*fhttp.Server)) *testServer {
 	logs := &syncBuffer{}
 	s := fhttp.NewServer()
 	s.Namespaces, s.Files, s.Ready = db, db, db.Ping
+	s.Credentials, s.KnownHosts = db, db
 	s.AdminTokenHash = sha256.Sum256([]byte(testToken))
 	s.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for _, f := range configure {

@@ -23,8 +23,15 @@ const DefaultMaxRequestSize = 64 << 20
 
 // Server serves the API. Set its fields before the first call to Open or Handler.
 type Server struct {
-	Namespaces ferry.NamespaceService
-	Files      ferry.FileService
+	Namespaces  ferry.NamespaceService
+	Files       ferry.FileService
+	Credentials ferry.CredentialService // nil: the credential routes answer 503
+	KnownHosts  ferry.KnownHostService  // nil: the known-host routes answer 503
+
+	// ScanHostKeys connects to an SSH host ("name", "name:port") and returns the host keys
+	// it presents, for trust on first use; cmd/ferry wires it to sshkey.ScanHostKeys with
+	// the URL policy's dialer. nil: trust on first use answers 503.
+	ScanHostKeys func(ctx context.Context, host string) ([]*ferry.KnownHost, error)
 
 	// Ready reports whether the server can do its work (its database answers); nil means
 	// always ready.
@@ -120,6 +127,8 @@ func (s *Server) Handler() http.Handler {
 		s.registerNamespaceRoutes(s.mux)
 		s.registerFileRoutes(s.mux)
 		s.registerRevisionRoutes(s.mux)
+		s.registerCredentialRoutes(s.mux)
+		s.registerKnownHostRoutes(s.mux)
 		s.handler = s.observe(secureHeaders(checkAPIPath(http.HandlerFunc(s.route))))
 	})
 	return s.handler

@@ -37,7 +37,7 @@ func forEachDB(t *testing.T, test func(t *testing.T, db *sqlstore.DB)) {
 
 func openSQLite(t *testing.T, dir string) *sqlstore.DB {
 	t.Helper()
-	db, err := sqlstore.Open(context.Background(), sqlstore.Config{DataDir: dir, Now: func() time.Time { return fixedNow }})
+	db, err := sqlstore.Open(context.Background(), sqlstore.Config{DataDir: dir, Now: func() time.Time { return fixedNow }, Sealer: testBox})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func openPostgres(t *testing.T, base string) *sqlstore.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := sqlstore.Open(ctx, sqlstore.Config{DatabaseURL: u.String(), Now: func() time.Time { return fixedNow }})
+	db, err := sqlstore.Open(ctx, sqlstore.Config{DatabaseURL: u.String(), Now: func() time.Time { return fixedNow }, Sealer: testBox})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,22 +36,24 @@ type Config struct {
 	DataDir     string           // holds ferry.db when DatabaseURL is empty
 	DatabaseURL string           // postgres://… or postgresql://…; empty for SQLite
 	Now         func() time.Time // the clock; time.Now when nil
+	Sealer      ferry.Sealer     // seals credential secrets; credentials are unavailable when nil
 }
 
-// DB is Ferry's database. It implements ferry.NamespaceService, ferry.FileService and
-// ferry.SettingService.
+// DB is Ferry's database. It implements ferry.NamespaceService, ferry.FileService,
+// ferry.SettingService, ferry.CredentialService and ferry.KnownHostService.
 type DB struct {
 	dialect string
 	write   *sql.DB // for SQLite, one connection that takes the write lock at BEGIN
 	read    *sql.DB // for SQLite, a pool of read-only connections; for PostgreSQL, write
 	now     func() time.Time
+	sealer  ferry.Sealer
 
 	rowsWritten atomic.Int64 // rows inserted, updated or deleted since Open
 }
 
 // Open opens the database the config names, creating it if needed, and migrates it.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
-	db := &DB{now: cfg.Now}
+	db := &DB{now: cfg.Now, sealer: cfg.Sealer}
 	if db.now == nil {
 		db.now = time.Now
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ferrygit/ferry"
 	ferryhttp "github.com/ferrygit/ferry/http"
+	"github.com/ferrygit/ferry/secretbox"
 	"github.com/ferrygit/ferry/sqlstore"
 )
 
@@ -28,13 +29,19 @@ type cliEnv map[string]string
 // environment that points the CLI at it.
 func startAPIServer(t *testing.T) cliEnv {
 	t.Helper()
-	db, err := sqlstore.Open(context.Background(), sqlstore.Config{DataDir: t.TempDir()})
+	box, err := secretbox.New(bytes.Repeat([]byte{0x17}, secretbox.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(context.Background(), sqlstore.Config{DataDir: t.TempDir(), Sealer: box})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	s := ferryhttp.NewServer()
 	s.Namespaces, s.Files, s.Ready = db, db, db.Ping
+	s.Credentials, s.KnownHosts = db, db
+	s.ScanHostKeys = hostKeyScanner(ferry.URLPolicy{AllowHosts: []string{"127.0.0.1"}})
 	s.AdminTokenHash = sha256.Sum256([]byte(cliToken))
 	s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if err := s.Open("127.0.0.1:0"); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ferrygit/ferry"
+	"github.com/ferrygit/ferry/secretbox"
 )
 
 // Config is what ferry serve runs with. Each field comes from a flag, else its FERRY_*
@@ -27,6 +28,8 @@ type Config struct {
 	LogLevel        string
 	MaxFileSize     int64
 	ShutdownTimeout time.Duration
+	SecretKey       string // secret: the master key, from FERRY_SECRET_KEY only (never a flag)
+	SecretKeyFile   string // a file holding the master key; neither set: <data-dir>/secret.key
 }
 
 // configVar describes one setting: its flag, its environment variable and its usage text.
@@ -59,6 +62,8 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*C
 			files[v.flag] = fs.String(v.flag+"-file", "", fmt.Sprintf("file holding the %s (env %s_FILE)", v.flag, v.env))
 		}
 	}
+	secretKeyFile := fs.String("secret-key-file", "", "file holding the master key that encrypts credentials: 32 bytes, base64 or hex "+
+		"(env FERRY_SECRET_KEY_FILE, or the key itself in FERRY_SECRET_KEY; default: <data-dir>/secret.key, generated on first start)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: ferry serve [flags]\n\nRuns the Ferry server. Flags:")
 		fs.PrintDefaults()
@@ -109,6 +114,12 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*C
 		AdminToken:  raw["admin-token"],
 		LogFormat:   raw["log-format"],
 		LogLevel:    raw["log-level"],
+
+		SecretKey:     getenv("FERRY_SECRET_KEY"),
+		SecretKeyFile: *secretKeyFile,
+	}
+	if cfg.SecretKeyFile == "" {
+		cfg.SecretKeyFile = getenv("FERRY_SECRET_KEY_FILE")
 	}
 	var err error
 	if cfg.MaxFileSize, err = parseBytes(raw["max-file-size"]); err != nil {
@@ -147,6 +158,14 @@ func (c *Config) Validate() error {
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return fmt.Errorf("--admin-token: must be at least 16 characters; a long random value is best")
 	}
+	if c.SecretKey != "" && c.SecretKeyFile != "" {
+		return fmt.Errorf("--secret-key-file: FERRY_SECRET_KEY is set too; set only one")
+	}
+	if c.SecretKey != "" {
+		if _, err := secretbox.ParseKey(c.SecretKey); err != nil {
+			return fmt.Errorf("FERRY_SECRET_KEY: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -164,8 +183,15 @@ func (c *Config) Redacted() []any {
 	if c.AdminToken != "" {
 		token = "configured"
 	}
+	secretKey := "data-dir file"
+	switch {
+	case c.SecretKey != "":
+		secretKey = "FERRY_SECRET_KEY"
+	case c.SecretKeyFile != "":
+		secretKey = "file " + c.SecretKeyFile
+	}
 	return []any{"listen", c.Listen, "database", db, "admin_token", token, "log_format", c.LogFormat,
-		"max_file_size", ferry.HumanBytes(c.MaxFileSize)}
+		"max_file_size", ferry.HumanBytes(c.MaxFileSize), "secret_key", secretKey}
 }
 
 // newLogger returns the logger the config asks for, writing to w.

@@ -87,7 +87,7 @@ func (m *Main) usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("Ferry keeps a platform's files in step with Git.\n\nUsage: ferry <command> [arguments]\n\nCommands:\n")
 	for _, name := range names {
-		fmt.Fprintf(&b, "  %-8s %s\n", name, commands[name].summary)
+		fmt.Fprintf(&b, "  %-12s %s\n", name, commands[name].summary)
 	}
 	b.WriteString("\nClient commands read FERRY_URL (default http://127.0.0.1:8080) and FERRY_TOKEN.\nRun 'ferry <command> -h' for a command's flags.\n")
 	io.WriteString(w, b.String())

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ferrygit/ferry"
 	ferryhttp "github.com/ferrygit/ferry/http"
+	"github.com/ferrygit/ferry/secretbox"
 	"github.com/ferrygit/ferry/sqlstore"
 )
 
@@ -34,12 +35,19 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 	logger := cfg.newLogger(m.Stderr)
 	logger.Info("starting ferry", append([]any{"version", Version}, cfg.Redacted()...)...)
 
-	db, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL})
+	box, keyOrigin, err := openSecretBox(cfg, logger)
+	if err != nil {
+		return err
+	}
+	db, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, Sealer: box})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer db.Close()
 	logger.Info("database ready", "dialect", db.Dialect())
+	if err := secretbox.CheckKey(ctx, db, box); err != nil {
+		return fmt.Errorf("secret key from %s: %w", keyOrigin, err)
+	}
 
 	hash, err := adminTokenHash(ctx, db, cfg.AdminToken, m.Stderr, logger)
 	if err != nil {
@@ -53,6 +61,8 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 
 	srv := ferryhttp.NewServer()
 	srv.Namespaces, srv.Files = db, db
+	srv.Credentials, srv.KnownHosts = db, db
+	srv.ScanHostKeys = hostKeyScanner(ferry.URLPolicy{})
 	srv.Ready = db.Ping
 	srv.AdminTokenHash = hash
 	srv.Logger = logger

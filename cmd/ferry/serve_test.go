@@ -171,7 +171,7 @@ func TestServeHidesDatabasePassword(t *testing.T) {
 		}
 		return ""
 	}}
-	err := m.Run(context.Background(), []string{"serve", "--listen", "127.0.0.1:0"})
+	err := m.Run(context.Background(), []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir()})
 	if err == nil {
 		t.Fatal("serve against a closed port succeeded")
 	}
@@ -188,7 +188,7 @@ func TestServePostgres(t *testing.T) {
 	if url == "" {
 		t.Skip("FERRY_TEST_POSTGRES_URL is not set")
 	}
-	srv := startServe(t, cliEnv{"FERRY_DATABASE_URL": url, "FERRY_ADMIN_TOKEN": "postgres-test-token-0123"})
+	srv := startServe(t, cliEnv{"FERRY_DATABASE_URL": pgSchemaURL(t, url), "FERRY_ADMIN_TOKEN": "postgres-test-token-0123"}, "--data-dir", t.TempDir())
 	env := cliEnv{"FERRY_URL": srv.url, "FERRY_TOKEN": "postgres-test-token-0123"}
 	name := "pg-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))[:10] + "-" + time.Now().Format("150405")
 	mustRunCLI(t, env, "", "ns", "create", name)
