@@ -109,6 +109,9 @@ type TreeEntry struct {
 	Size int64     `json:"size,omitempty"`
 	Blob string    `json:"blob,omitempty"`
 	Mode Mode      `json:"mode,omitempty"`
+	// GitOID is the ID Git gives the content, so a tree can be compared with a commit's
+	// without reading blobs; "" for content written before Ferry recorded it.
+	GitOID string `json:"git_oid,omitempty"`
 }
 
 // TreeQuery selects the entries under a directory at a revision.

@@ -13,6 +13,7 @@ const MaxMessageLength = 64 << 10
 const (
 	SourceAPI     = "api"
 	SourceRestore = "restore"
+	SourcePull    = "pull"
 )
 
 // Revision is an immutable snapshot of a namespace. Every change makes one; Number counts
@@ -24,8 +25,9 @@ type Revision struct {
 	CreatedAt time.Time `json:"created_at"`
 	Actor     string    `json:"actor"`
 	Message   string    `json:"message"`
-	Source    string    `json:"source"`           // api, restore, and later pull
-	Commit    string    `json:"commit,omitempty"` // the Git commit a pull applied
+	Source    string    `json:"source"`            // api, restore, and later pull
+	Commit    string    `json:"commit,omitempty"`  // the Git commit a pull applied
+	Binding   string    `json:"binding,omitempty"` // the binding whose pull made it
 	Added     int       `json:"added"`
 	Modified  int       `json:"modified"`
 	Deleted   int       `json:"deleted"`
@@ -63,7 +65,8 @@ type ChangeSet struct {
 	Actor     string
 	Message   string
 	Source    string
-	Commit    string
+	Commit    string // the Git commit a pull applies
+	Binding   string // the binding that pulls
 	Changes   []FileChange
 }
 

@@ -2,8 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -20,14 +22,26 @@ type op struct {
 
 // liveFile is a file row's content at the head.
 type liveFile struct {
-	blob string
-	size int64
-	mode ferry.Mode
+	blob   string
+	size   int64
+	mode   ferry.Mode
+	gitOID string // Git's blob ID; "" for rows written before Ferry recorded it
+}
+
+// same reports whether two files have the same content and mode.
+func (f liveFile) same(g liveFile) bool { return f.blob == g.blob && f.mode == g.mode }
+
+// gitBlobID returns the ID Git gives a blob with this content.
+func gitBlobID(content []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(content))
+	h.Write(content)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // revisionMeta is what a new revision records besides its changes.
 type revisionMeta struct {
-	actor, message, source, commit string
+	actor, message, source, commit, binding string
 }
 
 // ApplyChanges applies a change set as one new revision in one transaction, writing only
@@ -37,12 +51,12 @@ func (db *DB) ApplyChanges(ctx context.Context, cs *ferry.ChangeSet) (*ferry.Rev
 		return nil, false, err
 	}
 	contents := make(map[string][]byte, len(cs.Changes))
-	blobIDs := make([]string, len(cs.Changes))
+	blobIDs := make([]liveFile, len(cs.Changes))
 	for i, c := range cs.Changes {
 		if !c.Delete {
 			sum := sha256.Sum256(c.Content)
-			blobIDs[i] = hex.EncodeToString(sum[:])
-			contents[blobIDs[i]] = c.Content
+			blobIDs[i] = liveFile{blob: hex.EncodeToString(sum[:]), gitOID: gitBlobID(c.Content)}
+			contents[blobIDs[i].blob] = c.Content
 		}
 	}
 
@@ -70,7 +84,7 @@ func (db *DB) ApplyChanges(ctx context.Context, cs *ferry.ChangeSet) (*ferry.Rev
 		}
 		return nil, false, err
 	}
-	rev, err := tx.writeRevision(ctx, ns, ops, contents, revisionMeta{cs.Actor, cs.Message, cs.Source, cs.Commit})
+	rev, err := tx.writeRevision(ctx, ns, ops, contents, revisionMeta{cs.Actor, cs.Message, cs.Source, cs.Commit, cs.Binding})
 	if err != nil {
 		return nil, false, err
 	}
@@ -79,7 +93,7 @@ func (db *DB) ApplyChanges(ctx context.Context, cs *ferry.ChangeSet) (*ferry.Rev
 
 // planOps turns a change set into the operations that actually change the head, and checks
 // that no file would sit where a directory is or the other way round.
-func planOps(ctx context.Context, view liveView, ns *ferry.Namespace, cs *ferry.ChangeSet, blobIDs []string) ([]op, error) {
+func planOps(ctx context.Context, view liveView, ns *ferry.Namespace, cs *ferry.ChangeSet, blobIDs []liveFile) ([]op, error) {
 	var ops []op
 	deleted := map[string]bool{}
 	written := make(map[string]bool, len(cs.Changes))
@@ -98,7 +112,7 @@ func planOps(ctx context.Context, view liveView, ns *ferry.Namespace, cs *ferry.
 			continue
 		}
 		written[c.Path] = true
-		f := liveFile{blob: blobIDs[i], size: int64(len(c.Content)), mode: c.Mode}
+		f := liveFile{blob: blobIDs[i].blob, gitOID: blobIDs[i].gitOID, size: int64(len(c.Content)), mode: c.Mode}
 		if f.mode == "" {
 			f.mode = ferry.ModeFile
 			if ok {
@@ -106,7 +120,7 @@ func planOps(ctx context.Context, view liveView, ns *ferry.Namespace, cs *ferry.
 			}
 		}
 		switch {
-		case ok && cur == f:
+		case ok && cur.same(f):
 		case ok:
 			ops = append(ops, op{path: c.Path, action: ferry.ActionModified, file: f})
 		default:
@@ -163,7 +177,7 @@ func (tx *Tx) writeRevision(ctx context.Context, ns *ferry.Namespace, ops []op, 
 	sort.Slice(ops, func(i, j int) bool { return ops[i].path < ops[j].path })
 	rev := &ferry.Revision{
 		Namespace: ns.Name, Number: ns.Head + 1, Parent: ns.Head, CreatedAt: tx.now,
-		Actor: meta.actor, Message: meta.message, Source: meta.source, Commit: meta.commit,
+		Actor: meta.actor, Message: meta.message, Source: meta.source, Commit: meta.commit, Binding: meta.binding,
 	}
 	var closing []any
 	var opening [][]any
@@ -180,15 +194,15 @@ func (tx *Tx) writeRevision(ctx context.Context, ns *ferry.Namespace, ops []op, 
 			closing = append(closing, o.path)
 		}
 		if o.action != ferry.ActionDeleted {
-			opening = append(opening, []any{ns.ID, o.path, rev.Number, live, o.file.blob, o.file.size, string(o.file.mode)})
+			opening = append(opening, []any{ns.ID, o.path, rev.Number, live, o.file.blob, o.file.size, string(o.file.mode), o.file.gitOID})
 		}
 	}
 	if _, err := tx.exec(ctx, `UPDATE namespaces SET head = $1 WHERE id = $2`, rev.Number, ns.ID); err != nil {
 		return nil, err
 	}
-	if _, err := tx.exec(ctx, `INSERT INTO revisions (namespace_id, number, parent, created_at, actor, message, source, commit_id, added, modified, deleted)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		ns.ID, rev.Number, rev.Parent, rev.CreatedAt, rev.Actor, rev.Message, rev.Source, rev.Commit, rev.Added, rev.Modified, rev.Deleted); err != nil {
+	if _, err := tx.exec(ctx, `INSERT INTO revisions (namespace_id, number, parent, created_at, actor, message, source, commit_id, added, modified, deleted, binding)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		ns.ID, rev.Number, rev.Parent, rev.CreatedAt, rev.Actor, rev.Message, rev.Source, rev.Commit, rev.Added, rev.Modified, rev.Deleted, rev.Binding); err != nil {
 		return nil, err
 	}
 	if err := tx.storeBlobs(ctx, ops, contents); err != nil {
@@ -201,7 +215,7 @@ func (tx *Tx) writeRevision(ctx context.Context, ns *ferry.Namespace, ops []op, 
 			return nil, err
 		}
 	}
-	if err := tx.insertRows(ctx, "files (namespace_id, path, from_rev, to_rev, blob_id, size, mode)", opening); err != nil {
+	if err := tx.insertRows(ctx, "files (namespace_id, path, from_rev, to_rev, blob_id, size, mode, git_oid)", opening); err != nil {
 		return nil, err
 	}
 	return rev, nil

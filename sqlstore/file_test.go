@@ -145,6 +145,20 @@ func TestContentRoundTrip(t *testing.T) {
 				t.Errorf("%s = %q, want %q", path, got, want)
 			}
 		}
+		// Git's own blob IDs ride along, so pulls compare trees without reading blobs.
+		write(t, db, "dev", map[string]string{"hello": "hello\n"})
+		entries, _, err := db.ListTree(ctx, "dev", ferry.TreeQuery{Recursive: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		oids := map[string]string{}
+		for _, e := range entries {
+			oids[e.Path] = e.GitOID
+		}
+		// git hash-object of "hello\n", and of the empty blob.
+		if oids["hello"] != "ce013625030ba8dba906f756967f9e9ca394464a" || oids["empty"] != "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391" {
+			t.Fatalf("git blob IDs = %v", oids)
+		}
 		for path, mode := range map[string]ferry.Mode{"run.sh": ferry.ModeExecutable, "link": ferry.ModeSymlink, "empty": ferry.ModeFile} {
 			if f, err := db.ReadFile(ctx, "dev", path, 0); err != nil || f.Mode != mode {
 				t.Errorf("%s mode = %v, %v", path, f, err)

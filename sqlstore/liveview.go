@@ -29,7 +29,7 @@ func newLiveView(ctx context.Context, tx *Tx, ns *ferry.Namespace, n int) (liveV
 	if n < bulkThreshold {
 		return &queryView{tx: tx, ns: ns.ID}, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT path, blob_id, size, mode FROM files WHERE namespace_id = $1 AND to_rev = $2 ORDER BY path`, ns.ID, live)
+	rows, err := tx.QueryContext(ctx, `SELECT path, blob_id, size, mode, git_oid FROM files WHERE namespace_id = $1 AND to_rev = $2 ORDER BY path`, ns.ID, live)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func newLiveView(ctx context.Context, tx *Tx, ns *ferry.Namespace, n int) (liveV
 	for rows.Next() {
 		var p string
 		var f liveFile
-		if err := rows.Scan(&p, &f.blob, &f.size, &f.mode); err != nil {
+		if err := rows.Scan(&p, &f.blob, &f.size, &f.mode, &f.gitOID); err != nil {
 			return nil, err
 		}
 		v.files[p] = f
@@ -76,8 +76,8 @@ type queryView struct {
 
 func (v *queryView) get(ctx context.Context, path string) (liveFile, bool, error) {
 	var f liveFile
-	err := v.tx.QueryRowContext(ctx, `SELECT blob_id, size, mode FROM files WHERE namespace_id = $1 AND path = $2 AND to_rev = $3`,
-		v.ns, path, live).Scan(&f.blob, &f.size, &f.mode)
+	err := v.tx.QueryRowContext(ctx, `SELECT blob_id, size, mode, git_oid FROM files WHERE namespace_id = $1 AND path = $2 AND to_rev = $3`,
+		v.ns, path, live).Scan(&f.blob, &f.size, &f.mode, &f.gitOID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, false, nil
 	}

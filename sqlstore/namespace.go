@@ -105,7 +105,12 @@ func (db *DB) DeleteNamespace(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := tx.exec(ctx, `DELETE FROM credential_refs WHERE referrer IN
+		(SELECT 'binding ' || CAST($2 AS TEXT) || '/' || name FROM bindings WHERE namespace_id = $1)`, ns.ID, ns.Name); err != nil {
+		return err
+	}
 	for _, q := range []string{
+		`DELETE FROM bindings WHERE namespace_id = $1`,
 		`DELETE FROM files WHERE namespace_id = $1`,
 		`DELETE FROM revisions WHERE namespace_id = $1`,
 		`DELETE FROM namespaces WHERE id = $1`,

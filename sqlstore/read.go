@@ -156,7 +156,7 @@ type treeBatch struct {
 // batch reads up to n rows from the path from and turns them into entries. It stops after
 // the first subdirectory, continuing past all the rows below it.
 func (l *treeLister) batch(ctx context.Context, from string, n int) (*treeBatch, error) {
-	query := `SELECT path, blob_id, size, mode FROM files WHERE namespace_id = $1 AND ` + liveAt(l.ns, l.rev, 2) + ` AND path >= $3`
+	query := `SELECT path, blob_id, size, mode, git_oid FROM files WHERE namespace_id = $1 AND ` + liveAt(l.ns, l.rev, 2) + ` AND path >= $3`
 	args := []any{l.ns.ID, l.rev, from}
 	if l.upper != "" {
 		query += ` AND path < $4`
@@ -172,7 +172,7 @@ func (l *treeLister) batch(ctx context.Context, from string, n int) (*treeBatch,
 	for rows.Next() {
 		count++
 		e := &ferry.TreeEntry{Type: ferry.EntryFile}
-		if err := rows.Scan(&e.Path, &e.Blob, &e.Size, &e.Mode); err != nil {
+		if err := rows.Scan(&e.Path, &e.Blob, &e.Size, &e.Mode, &e.GitOID); err != nil {
 			return nil, err
 		}
 		rest := e.Path[len(l.prefix):]

@@ -9,11 +9,11 @@ import (
 	"github.com/ferrygit/ferry"
 )
 
-const revisionColumns = `number, parent, created_at, actor, message, source, commit_id, added, modified, deleted`
+const revisionColumns = `number, parent, created_at, actor, message, source, commit_id, added, modified, deleted, binding`
 
 func scanRevision(ns string, row interface{ Scan(...any) error }) (*ferry.Revision, error) {
 	r := &ferry.Revision{Namespace: ns}
-	err := row.Scan(&r.Number, &r.Parent, &r.CreatedAt, &r.Actor, &r.Message, &r.Source, &r.Commit, &r.Added, &r.Modified, &r.Deleted)
+	err := row.Scan(&r.Number, &r.Parent, &r.CreatedAt, &r.Actor, &r.Message, &r.Source, &r.Commit, &r.Added, &r.Modified, &r.Deleted, &r.Binding)
 	r.CreatedAt = r.CreatedAt.UTC()
 	return r, err
 }
@@ -141,11 +141,11 @@ func (db *DB) RestoreRevision(ctx context.Context, name string, rev int64, actor
 	if rev <= 0 || rev > ns.Head {
 		return nil, false, notFound("Revision %d does not exist in namespace %q; the newest is %d.", rev, ns.Name, ns.Head)
 	}
-	restore, err := scanLive(ctx, tx, `SELECT path, blob_id, size, mode FROM files WHERE namespace_id = $1 AND from_rev <= $2 AND to_rev > $2 AND to_rev <> $3`, ns.ID, rev, live)
+	restore, err := scanLive(ctx, tx, `SELECT path, blob_id, size, mode, git_oid FROM files WHERE namespace_id = $1 AND from_rev <= $2 AND to_rev > $2 AND to_rev <> $3`, ns.ID, rev, live)
 	if err != nil {
 		return nil, false, err
 	}
-	since, err := scanLive(ctx, tx, `SELECT path, blob_id, size, mode FROM files WHERE namespace_id = $1 AND to_rev = $3 AND from_rev > $2`, ns.ID, rev, live)
+	since, err := scanLive(ctx, tx, `SELECT path, blob_id, size, mode, git_oid FROM files WHERE namespace_id = $1 AND to_rev = $3 AND from_rev > $2`, ns.ID, rev, live)
 	if err != nil {
 		return nil, false, err
 	}
@@ -153,7 +153,7 @@ func (db *DB) RestoreRevision(ctx context.Context, name string, rev int64, actor
 	for p, f := range restore {
 		cur, ok := since[p]
 		switch {
-		case ok && cur == f:
+		case ok && cur.same(f):
 		case ok:
 			ops = append(ops, op{path: p, action: ferry.ActionModified, file: f})
 		default:
@@ -190,7 +190,7 @@ func scanLive(ctx context.Context, tx *Tx, query string, args ...any) (map[strin
 	for rows.Next() {
 		var p string
 		var f liveFile
-		if err := rows.Scan(&p, &f.blob, &f.size, &f.mode); err != nil {
+		if err := rows.Scan(&p, &f.blob, &f.size, &f.mode, &f.gitOID); err != nil {
 			return nil, err
 		}
 		out[p] = f
