@@ -181,10 +181,12 @@ type GitEngine interface {
 	// host_key_mismatch, repo_not_found, failed.
 	ListRefs(ctx context.Context, remote *RemoteURL, auth *GitAuth) (*RemoteInfo, error)
 
-	// Fetch fetches ref (a branch or tag, short or full name, or a commit ID) into the
-	// remote's cache with the commits and trees of its tip and only the blobs under paths
-	// ("" is the whole tree; none fetches no blobs), and returns the commit. Reasons: those
-	// of ListRefs, ref_not_found, path_not_found.
+	// Fetch fetches ref into the remote's cache, the commit and trees of its tip only (no
+	// history) and only the blobs under paths ("" is the whole tree; none fetches no
+	// blobs), and returns the commit. ref is a branch or tag, by short or full name, or a
+	// commit ID: passing the commit ListRefs reported spares a ref listing, and fetches
+	// nothing when the cache already has it. A short name is a branch first, then a tag.
+	// Reasons: those of ListRefs, ref_not_found, path_not_found.
 	Fetch(ctx context.Context, remote *RemoteURL, auth *GitAuth, ref string, paths []string) (commit string, err error)
 
 	// ReadTree lists the files below dir ("" for the root) at a fetched commit, with paths
