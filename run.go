@@ -81,6 +81,16 @@ type RunStep struct {
 	DurationMS int64     `json:"duration_ms"`
 	Result     string    `json:"result"` // ok, skipped, failed, warning
 	Message    string    `json:"message,omitempty"`
+	Attempt    int       `json:"attempt"`
+}
+
+// RunRequest asks for a run of a binding.
+type RunRequest struct {
+	BindingID int64
+	Kind      string
+	Trigger   string
+	Actor     string
+	Force     bool
 }
 
 // RunService stores runs.

@@ -17,13 +17,18 @@ func (s *Server) registerNamespaceRoutes(mux *http.ServeMux) {
 
 // createNamespaceRequest is the body of POST /api/v1/namespaces.
 type createNamespaceRequest struct {
-	Name string `json:"name"`
+	Name   string          `json:"name"`
+	Mirror *BindingRequest `json:"mirror,omitempty"` // a first binding, made with the namespace
 }
 
 func (s *Server) handleCreateNamespace(w http.ResponseWriter, r *http.Request) {
 	var req createNamespaceRequest
 	if err := decodeJSON(w, r, s.maxRequestSize(), &req, false); err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if req.Mirror != nil {
+		s.handleCreateMirroredNamespace(w, r, &req)
 		return
 	}
 	ns := &ferry.Namespace{Name: req.Name}

@@ -33,6 +33,12 @@ type Server struct {
 	// the URL policy's dialer. nil: trust on first use answers 503.
 	ScanHostKeys func(ctx context.Context, host string) ([]*ferry.KnownHost, error)
 
+	Checker ferry.Checker // "check availability"; nil: POST /api/v1/check answers 503
+
+	Bindings ferry.BindingService // reads of bindings; nil: the binding and run routes answer 503
+	Runs     ferry.RunService     // reads of runs; nil: the binding and run routes answer 503
+	Sync     ferry.SyncService    // changes bindings and starts pulls; nil: those routes answer 503
+
 	// Ready reports whether the server can do its work (its database answers); nil means
 	// always ready.
 	Ready func(ctx context.Context) error
@@ -129,6 +135,9 @@ func (s *Server) Handler() http.Handler {
 		s.registerRevisionRoutes(s.mux)
 		s.registerCredentialRoutes(s.mux)
 		s.registerKnownHostRoutes(s.mux)
+		s.registerCheckRoutes(s.mux)
+		s.registerBindingRoutes(s.mux)
+		s.registerRunRoutes(s.mux)
 		s.handler = s.observe(secureHeaders(checkAPIPath(http.HandlerFunc(s.route))))
 	})
 	return s.handler

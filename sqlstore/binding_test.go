@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 	"time"
 
@@ -36,8 +35,8 @@ func TestBindings(t *testing.T) {
 			b    *ferry.Binding
 			code string
 		}{
-			{newBinding("dev", "payments", "other"), ferry.ECONFLICT},   // name taken
-			{newBinding("dev", "x", "services"), ferry.ECONFLICT},       // holds payments' directory
+			{newBinding("dev", "payments", "other"), ferry.ECONFLICT}, // name taken
+			{newBinding("dev", "x", "services"), ferry.ECONFLICT},     // holds payments' directory
 			{newBinding("dev", "y", "services/payments/v2"), ferry.ECONFLICT},
 			{newBinding("dev", "z", ""), ferry.ECONFLICT}, // the root holds everything
 			{newBinding("nope", "z", "a"), ferry.ENOTFOUND},
@@ -83,31 +82,29 @@ func TestRunLifecycle(t *testing.T) {
 		if err := db.CreateBinding(ctx, b); err != nil {
 			t.Fatal(err)
 		}
-		var enqueued []int64
-		enqueue := func(ctx context.Context, tx *sql.Tx, id int64) error { enqueued = append(enqueued, id); return nil }
-		req := sqlstore.RunRequest{BindingID: b.ID, Kind: ferry.RunPull, Trigger: ferry.TriggerAPI, Actor: "admin"}
+		req := ferry.RunRequest{BindingID: b.ID, Kind: ferry.RunPull, Trigger: ferry.TriggerAPI, Actor: "admin"}
 
-		r1, coalesced, err := db.QueueRun(ctx, req, enqueue)
+		r1, coalesced, err := db.QueueRun(ctx, req)
 		if err != nil || coalesced || r1.State != ferry.RunQueued {
 			t.Fatalf("first = %+v, %v, %v", r1, coalesced, err)
 		}
 		// A burst while r1 waits coalesces into it; force sticks.
 		for i := 0; i < 5; i++ {
 			req.Force = i == 2
-			r, coalesced, err := db.QueueRun(ctx, req, enqueue)
+			r, coalesced, err := db.QueueRun(ctx, req)
 			if err != nil || !coalesced || r.ID != r1.ID {
 				t.Fatalf("burst %d = %+v, %v, %v", i, r, coalesced, err)
 			}
 		}
-		if len(enqueued) != 1 {
-			t.Fatalf("enqueued %v, want one job", enqueued)
+		if queued, err := db.QueuedRuns(ctx, fixedNow.Add(time.Second), 10); err != nil || len(queued) != 1 || queued[0] != r1.ID {
+			t.Fatalf("queued runs = %v, %v; want one", queued, err)
 		}
 		started, bb, err := db.StartRun(ctx, r1.ID)
 		if err != nil || started.State != ferry.RunRunning || !started.Force || started.Attempt != 1 || bb.Status.State != ferry.StateRunning {
 			t.Fatalf("start = %+v, %+v, %v", started, bb, err)
 		}
 		// While it runs, one more run may wait; a second start of another run is refused.
-		r2, coalesced, err := db.QueueRun(ctx, req, enqueue)
+		r2, coalesced, err := db.QueueRun(ctx, req)
 		if err != nil || coalesced || r2.ID == r1.ID {
 			t.Fatalf("second = %+v, %v, %v", r2, coalesced, err)
 		}
@@ -141,7 +138,7 @@ func TestRunLifecycle(t *testing.T) {
 		if bb.Status.State != ferry.StateFailed || bb.Status.ConsecutiveFailures != 1 || bb.Status.LastError.Reason != ferry.ReasonUnreachable {
 			t.Fatalf("binding after failure = %+v", bb.Status)
 		}
-		r3, _, err := db.QueueRun(ctx, req, enqueue)
+		r3, _, err := db.QueueRun(ctx, req)
 		if err != nil {
 			t.Fatal(err)
 		}

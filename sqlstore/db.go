@@ -43,6 +43,7 @@ type Config struct {
 // ferry.SettingService, ferry.CredentialService and ferry.KnownHostService.
 type DB struct {
 	dialect string
+	url     string  // the PostgreSQL URL; "" for SQLite
 	write   *sql.DB // for SQLite, one connection that takes the write lock at BEGIN
 	read    *sql.DB // for SQLite, a pool of read-only connections; for PostgreSQL, write
 	now     func() time.Time
@@ -112,7 +113,7 @@ func (db *DB) openPostgres(dsn string) error {
 	}
 	db.write.SetMaxOpenConns(16)
 	db.read = db.write
-	db.dialect = Postgres
+	db.dialect, db.url = Postgres, dsn
 	return nil
 }
 
@@ -212,3 +213,10 @@ func isUniqueViolation(err error) bool {
 func notFound(format string, args ...any) error {
 	return ferry.Errorf(ferry.ENOTFOUND, format, args...)
 }
+
+// WritePool returns the pool that writes: for SQLite its one connection, which the job
+// queue shares so that writers never contend for the database's lock across pools.
+func (db *DB) WritePool() *sql.DB { return db.write }
+
+// URL returns the PostgreSQL URL the database was opened with; "" for SQLite.
+func (db *DB) URL() string { return db.url }

@@ -105,24 +105,12 @@ func (db *DB) ListRuns(ctx context.Context, ns, binding string, page ferry.Page)
 	return items, next, nil
 }
 
-// RunRequest asks for a run of a binding.
-type RunRequest struct {
-	BindingID int64
-	Kind      string
-	Trigger   string
-	Actor     string
-	Force     bool
-}
-
-// Enqueue puts the job that will carry out run runID in the queue, inside the transaction
-// that records the run, so a run is never recorded without its job or the other way round.
-type Enqueue func(ctx context.Context, tx *sql.Tx, runID int64) error
-
-// QueueRun records a queued run and enqueues its job, or coalesces: when the binding already
-// has a run of that kind waiting, it returns that run (made forced if this one is) and true.
-// A run waiting to be retried after a failure gives way to the new one. Returns ENOTFOUND
-// for an unknown binding.
-func (db *DB) QueueRun(ctx context.Context, req RunRequest, enqueue Enqueue) (*ferry.Run, bool, error) {
+// QueueRun records a queued run, or coalesces: when the binding already has a run of that
+// kind waiting, it returns that run (made forced if this one is) and true. A run waiting to
+// be retried after a failure gives way to the new one. The caller enqueues the job of a new
+// run once this returns; a crash in between leaves a queued run that the scheduler's sweep
+// enqueues again. Returns ENOTFOUND for an unknown binding.
+func (db *DB) QueueRun(ctx context.Context, req ferry.RunRequest) (*ferry.Run, bool, error) {
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return nil, false, err
@@ -169,9 +157,6 @@ func (db *DB) QueueRun(ctx context.Context, req RunRequest, enqueue Enqueue) (*f
 		if _, err := tx.exec(ctx, `UPDATE bindings SET state = $1 WHERE id = $2`, ferry.StateQueued, req.BindingID); err != nil {
 			return nil, false, err
 		}
-	}
-	if err := enqueue(ctx, tx.Tx, id); err != nil {
-		return nil, false, err
 	}
 	r, err := findRunByID(ctx, tx, id)
 	if err != nil {
@@ -331,4 +316,23 @@ func (db *DB) DeleteRunsBefore(ctx context.Context, t time.Time) (int64, error) 
 		return 0, err
 	}
 	return n, tx.Commit()
+}
+
+// QueuedRuns returns the IDs of runs queued before t, for the sweep that makes sure each has
+// its job.
+func (db *DB) QueuedRuns(ctx context.Context, before time.Time, limit int) ([]int64, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id FROM runs WHERE state = $1 AND queued_at < $2 ORDER BY id LIMIT $3`, ferry.RunQueued, before.UTC(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

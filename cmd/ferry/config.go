@@ -30,6 +30,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	SecretKey       string // secret: the master key, from FERRY_SECRET_KEY only (never a flag)
 	SecretKeyFile   string // a file holding the master key; neither set: <data-dir>/secret.key
+	Policy          ferry.URLPolicy
+	GitTimeout      time.Duration
+	Workers         int           // runs carried out at once
+	RunRetention    time.Duration // how long finished runs are kept
 }
 
 // configVar describes one setting: its flag, its environment variable and its usage text.
@@ -47,6 +51,11 @@ var configVars = []configVar{
 	{flag: "log-level", env: "FERRY_LOG_LEVEL", def: "info", usage: "log level: debug, info, warn or error"},
 	{flag: "max-file-size", env: "FERRY_MAX_FILE_SIZE", def: "10MiB", usage: "largest file a namespace accepts (bytes, or with KiB, MiB, GiB)"},
 	{flag: "shutdown-timeout", env: "FERRY_SHUTDOWN_TIMEOUT", def: "30s", usage: "how long a shutdown waits for requests under way"},
+	{flag: "allow-hosts", env: "FERRY_ALLOW_HOSTS", usage: "comma-separated hosts (git.example.com, *.corp.example) and CIDRs (10.0.0.0/8) on loopback or private networks that remotes may use"},
+	{flag: "allow-insecure-http", env: "FERRY_ALLOW_INSECURE_HTTP", def: "false", usage: "allow http:// remotes, which send credentials and content unencrypted"},
+	{flag: "git-timeout", env: "FERRY_GIT_TIMEOUT", def: "120s", usage: "how long one git operation (list refs, fetch, push) may take"},
+	{flag: "workers", env: "FERRY_WORKERS", def: "4", usage: "how many pulls and pushes run at once"},
+	{flag: "run-retention", env: "FERRY_RUN_RETENTION", def: "2160h", usage: "how long finished runs are kept (default 90 days)"},
 }
 
 // loadConfig reads the config from args and the environment. It returns errUsage after
@@ -128,6 +137,23 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*C
 	if cfg.ShutdownTimeout, err = time.ParseDuration(raw["shutdown-timeout"]); err != nil || cfg.ShutdownTimeout <= 0 {
 		return nil, fmt.Errorf("--shutdown-timeout: %q is not a positive duration such as 30s", raw["shutdown-timeout"])
 	}
+	if cfg.GitTimeout, err = time.ParseDuration(raw["git-timeout"]); err != nil || cfg.GitTimeout <= 0 {
+		return nil, fmt.Errorf("--git-timeout: %q is not a positive duration such as 120s", raw["git-timeout"])
+	}
+	if cfg.Workers, err = strconv.Atoi(raw["workers"]); err != nil || cfg.Workers < 1 || cfg.Workers > 256 {
+		return nil, fmt.Errorf("--workers: %q is not a number from 1 to 256", raw["workers"])
+	}
+	if cfg.RunRetention, err = time.ParseDuration(raw["run-retention"]); err != nil || cfg.RunRetention < time.Hour {
+		return nil, fmt.Errorf("--run-retention: %q is not a duration of at least 1h, such as 2160h for 90 days", raw["run-retention"])
+	}
+	if cfg.Policy.AllowInsecureHTTP, err = strconv.ParseBool(raw["allow-insecure-http"]); err != nil {
+		return nil, fmt.Errorf("--allow-insecure-http: %q is not true or false", raw["allow-insecure-http"])
+	}
+	for _, h := range strings.Split(raw["allow-hosts"], ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			cfg.Policy.AllowHosts = append(cfg.Policy.AllowHosts, h)
+		}
+	}
 	return cfg, cfg.Validate()
 }
 
@@ -135,6 +161,9 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*C
 func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("--listen: %q is not a host:port address such as 127.0.0.1:8080", c.Listen)
+	}
+	if err := c.Policy.Validate(); err != nil {
+		return fmt.Errorf("--allow-hosts: %s", ferry.ErrorMessage(err))
 	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		return fmt.Errorf("--data-dir: a data directory is required for the embedded database")
@@ -191,7 +220,8 @@ func (c *Config) Redacted() []any {
 		secretKey = "file " + c.SecretKeyFile
 	}
 	return []any{"listen", c.Listen, "database", db, "admin_token", token, "log_format", c.LogFormat,
-		"max_file_size", ferry.HumanBytes(c.MaxFileSize), "secret_key", secretKey}
+		"max_file_size", ferry.HumanBytes(c.MaxFileSize), "secret_key", secretKey,
+		"allow_hosts", strings.Join(c.Policy.AllowHosts, ","), "allow_insecure_http", c.Policy.AllowInsecureHTTP, "git_timeout", c.GitTimeout}
 }
 
 // newLogger returns the logger the config asks for, writing to w.

@@ -42,7 +42,7 @@ func main() {
 	defer stop()
 	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 	if err := m.Run(ctx, os.Args[1:]); err != nil {
-		if err != errUsage {
+		if err != errUsage && err != errCheckFailed {
 			fmt.Fprintln(os.Stderr, "ferry:", err)
 		}
 		os.Exit(exitCode(err))

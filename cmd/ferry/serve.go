@@ -9,12 +9,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/ferrygit/ferry"
+	"github.com/ferrygit/ferry/git"
+	"github.com/ferrygit/ferry/gitsync"
 	ferryhttp "github.com/ferrygit/ferry/http"
+	"github.com/ferrygit/ferry/jobs"
 	"github.com/ferrygit/ferry/secretbox"
 	"github.com/ferrygit/ferry/sqlstore"
 )
@@ -29,8 +33,8 @@ func init() {
 	})
 }
 
-// serve runs the server until ctx is done, then shuts down in order: HTTP, then the
-// database. When ready is not nil it receives the server's URL once it listens.
+// serve runs the server until ctx is done, then shuts down in order: HTTP, then the job
+// queue and its workers, then the database. When ready is not nil it receives the server's URL once it listens.
 func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 	logger := cfg.newLogger(m.Stderr)
 	logger.Info("starting ferry", append([]any{"version", Version}, cfg.Redacted()...)...)
@@ -54,6 +58,11 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 		return err
 	}
 
+	engine, err := git.New(git.Config{Dir: filepath.Join(cfg.DataDir, "git"), Policy: cfg.Policy, Timeout: cfg.GitTimeout, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("start the git engine: %w", err)
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ferry_db_rows_written_total", Help: "Rows inserted, updated or deleted in the database."},
@@ -62,13 +71,28 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 	srv := ferryhttp.NewServer()
 	srv.Namespaces, srv.Files = db, db
 	srv.Credentials, srv.KnownHosts = db, db
-	srv.ScanHostKeys = hostKeyScanner(ferry.URLPolicy{})
+	srv.ScanHostKeys = hostKeyScanner(cfg.Policy)
+	secrets := &gitsync.Secrets{Credentials: db, KnownHosts: db}
+	srv.Checker = &gitsync.Checker{Git: engine, Secrets: secrets, Policy: cfg.Policy}
+	syncer := &gitsync.Service{Store: db, Git: engine, Secrets: secrets, Policy: cfg.Policy, Logger: logger,
+		Limits: gitsync.Limits{MaxFileSize: cfg.MaxFileSize}, RunRetention: cfg.RunRetention}
+	queue, closeQueue, err := openQueue(ctx, cfg, db, syncer, logger)
+	if err != nil {
+		return err
+	}
+	defer closeQueue()
+	syncer.Queue = queue
+	srv.Bindings, srv.Runs, srv.Sync = db, db, syncer
 	srv.Ready = db.Ping
 	srv.AdminTokenHash = hash
 	srv.Logger = logger
 	srv.Metrics = reg
 	srv.MaxFileSize = cfg.MaxFileSize
+	if err := queue.Start(ctx); err != nil {
+		return fmt.Errorf("start the job queue: %w", err)
+	}
 	if err := srv.Open(cfg.Listen); err != nil {
+		queue.Stop(context.Background())
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	logger.Info("serving", "url", srv.URL())
@@ -83,7 +107,28 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 	if err := srv.Close(shutdown); err != nil {
 		logger.Warn("requests still under way were cut off", "err", err)
 	}
+	if err := queue.Stop(shutdown); err != nil {
+		logger.Warn("runs still under way were cut off; they resume after the restart", "err", err)
+	}
 	return nil
+}
+
+// openQueue opens the job queue on the database: SQLite's write pool, or its own pool on
+// PostgreSQL. The function returned releases what it opened.
+func openQueue(ctx context.Context, cfg *Config, db *sqlstore.DB, syncer *gitsync.Service, logger *slog.Logger) (*jobs.Queue, func(), error) {
+	qcfg := jobs.Config{Sync: syncer, Workers: cfg.Workers, Logger: logger}
+	if db.Dialect() == sqlstore.SQLite {
+		q, err := jobs.OpenSQLite(ctx, db.WritePool(), qcfg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open the job queue: %w", err)
+		}
+		return q, func() {}, nil
+	}
+	q, closePool, err := jobs.OpenPostgres(ctx, cfg.DatabaseURL, qcfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open the job queue: %w", err)
+	}
+	return q, closePool, nil
 }
 
 // adminTokenHash returns the SHA-256 of the admin token: the configured one, else the one

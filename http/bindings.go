@@ -1,0 +1,223 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/ferrygit/ferry"
+)
+
+// registerBindingRoutes registers the routes that manage a namespace's bindings.
+func (s *Server) registerBindingRoutes(mux *http.ServeMux) {
+	s.api(mux, "POST /api/v1/namespaces/{ns}/bindings", s.handleCreateBinding)
+	s.api(mux, "GET /api/v1/namespaces/{ns}/bindings", s.handleListBindings)
+	s.api(mux, "GET /api/v1/namespaces/{ns}/bindings/{b}", s.handleGetBinding)
+	s.api(mux, "PATCH /api/v1/namespaces/{ns}/bindings/{b}", s.handleUpdateBinding)
+	s.api(mux, "DELETE /api/v1/namespaces/{ns}/bindings/{b}", s.handleDeleteBinding)
+	s.api(mux, "POST /api/v1/namespaces/{ns}/bindings/{b}/check", s.handleCheckBinding)
+}
+
+// BindingRequest is the body of POST /api/v1/namespaces/{ns}/bindings, and the "mirror" of
+// POST /api/v1/namespaces. Directory and Path may start with '/'; Direction defaults to pull.
+type BindingRequest struct {
+	Name       string `json:"name"`
+	Directory  string `json:"directory,omitempty"`
+	URL        string `json:"url"`
+	Ref        string `json:"ref,omitempty"`
+	Path       string `json:"path,omitempty"`
+	Credential string `json:"credential,omitempty"`
+	Direction  string `json:"direction,omitempty"`
+	Schedule   string `json:"schedule,omitempty"`
+}
+
+// binding returns the binding req describes in namespace ns, validated.
+func (req *BindingRequest) binding(ns string) (*ferry.Binding, error) {
+	b := &ferry.Binding{Namespace: ns, Name: req.Name, Directory: req.Directory, URL: req.URL, Ref: req.Ref,
+		Path: req.Path, Credential: req.Credential, Direction: req.Direction, Schedule: req.Schedule}
+	return b, b.Validate()
+}
+
+// BindingResponse is a binding as a create answers it: with its first pull, when one was
+// queued.
+type BindingResponse struct {
+	*ferry.Binding
+	FirstRun *ferry.Run `json:"first_run,omitempty"`
+}
+
+// syncReady answers 503 and returns false when the server has no sync service.
+func (s *Server) syncReady(w http.ResponseWriter, r *http.Request) bool {
+	if s.Sync == nil || s.Bindings == nil {
+		s.writeError(w, r, ferry.Errorf(ferry.EUNAVAILABLE, "This server does not sync with Git."))
+		return false
+	}
+	return true
+}
+
+// bindingsReady answers 503 and returns false when the server keeps no bindings or runs.
+func (s *Server) bindingsReady(w http.ResponseWriter, r *http.Request) bool {
+	if s.Bindings == nil || s.Runs == nil {
+		s.writeError(w, r, ferry.Errorf(ferry.EUNAVAILABLE, "This server keeps no bindings."))
+		return false
+	}
+	return true
+}
+
+// bindingParams returns the {ns} and {b} path parameters. Returns EINVALID for a bad name.
+func bindingParams(r *http.Request) (ns, name string, err error) {
+	if ns, err = namespaceParam(r); err != nil {
+		return "", "", err
+	}
+	name = r.PathValue("b")
+	if err := ferry.ValidateNamespaceName(name); err != nil {
+		return "", "", ferry.Errorf(ferry.EINVALID, "Binding name: %s", ferry.ErrorMessage(err))
+	}
+	return ns, name, nil
+}
+
+// bindingLocation returns the API path of a binding.
+func bindingLocation(ns, name string) string {
+	return apiPrefix + "/namespaces/" + url.PathEscape(ns) + "/bindings/" + url.PathEscape(name)
+}
+
+func (s *Server) handleCreateBinding(w http.ResponseWriter, r *http.Request) {
+	if !s.syncReady(w, r) {
+		return
+	}
+	ns, err := namespaceParam(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req BindingRequest
+	if err := decodeJSON(w, r, s.maxRequestSize(), &req, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	b, err := req.binding(ns)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	resp, err := s.createBinding(r.Context(), b)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", bindingLocation(ns, b.Name))
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// createBinding creates a validated binding through the sync service and returns it as
+// stored, status and all, with its first pull.
+func (s *Server) createBinding(ctx context.Context, b *ferry.Binding) (*BindingResponse, error) {
+	run, err := s.Sync.CreateBinding(ctx, b, actorFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	stored, err := s.Bindings.FindBinding(ctx, b.Namespace, b.Name)
+	if err != nil {
+		return nil, err
+	}
+	return &BindingResponse{Binding: stored, FirstRun: run}, nil
+}
+
+func (s *Server) handleListBindings(w http.ResponseWriter, r *http.Request) {
+	if !s.bindingsReady(w, r) {
+		return
+	}
+	ns, err := namespaceParam(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	page, err := pageParams(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items, next, err := s.Bindings.ListBindings(r.Context(), ns, page)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeList(w, items, next)
+}
+
+func (s *Server) handleGetBinding(w http.ResponseWriter, r *http.Request) {
+	if !s.bindingsReady(w, r) {
+		return
+	}
+	ns, name, err := bindingParams(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	b, err := s.Bindings.FindBinding(r.Context(), ns, name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, b)
+}
+
+// handleUpdateBinding applies a ferry.BindingUpdate and answers with the binding as stored.
+func (s *Server) handleUpdateBinding(w http.ResponseWriter, r *http.Request) {
+	if !s.syncReady(w, r) {
+		return
+	}
+	ns, name, err := bindingParams(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var u ferry.BindingUpdate
+	if err := decodeJSON(w, r, s.maxRequestSize(), &u, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, err := s.Sync.UpdateBinding(r.Context(), ns, name, u); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	b, err := s.Bindings.FindBinding(r.Context(), ns, name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, b)
+}
+
+func (s *Server) handleDeleteBinding(w http.ResponseWriter, r *http.Request) {
+	if !s.syncReady(w, r) {
+		return
+	}
+	ns, name, err := bindingParams(r)
+	if err == nil {
+		err = s.Sync.DeleteBinding(r.Context(), ns, name)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleCheckBinding runs "check availability" with a binding's URL, ref and credential. A
+// failure of the remote is a finding (200), not an error of the request.
+func (s *Server) handleCheckBinding(w http.ResponseWriter, r *http.Request) {
+	if !s.syncReady(w, r) {
+		return
+	}
+	ns, name, err := bindingParams(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.Sync.CheckBinding(r.Context(), ns, name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
