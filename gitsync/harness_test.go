@@ -26,12 +26,13 @@ import (
 // harness is a real Ferry back end: a database, the git engine, the sync service and the
 // job queue working its runs, in front of a real repository served over smart HTTP.
 type harness struct {
-	t    *testing.T
-	db   *sqlstore.DB
-	svc  *gitsync.Service
-	repo *gittest.Repo
-	web  *gittest.HTTPServer
-	url  string
+	t     *testing.T
+	db    *sqlstore.DB
+	queue *jobs.Queue
+	svc   *gitsync.Service
+	repo  *gittest.Repo
+	web   *gittest.HTTPServer
+	url   string
 }
 
 // eachDB runs test on SQLite and, when FERRY_TEST_POSTGRES_URL is set, on PostgreSQL.
@@ -126,7 +127,7 @@ func newHarness(t *testing.T, db *sqlstore.DB, files map[string]string, limits g
 	}
 	repo := gittest.NewRepo(t, files)
 	web := gittest.NewHTTPServer(t, repo.Root, gittest.HTTPOptions{})
-	return &harness{t: t, db: db, svc: svc, repo: repo, web: web, url: web.RepoURL(repo.Name)}
+	return &harness{t: t, db: db, queue: q, svc: svc, repo: repo, web: web, url: web.RepoURL(repo.Name)}
 }
 
 // bind creates a binding of the repository's path into directory and waits for its first

@@ -27,6 +27,8 @@ func (s *Service) Execute(ctx context.Context, id int64, final bool) error {
 	if run.State == ferry.RunDone {
 		return nil // superseded or finished already
 	}
+	// Each attempt starts afresh; the log of earlier attempts stays.
+	run.Result, run.Error, run.Revision, run.Added, run.Modified, run.Deleted = "", nil, 0, 0, 0, 0
 	p := &pull{s: s, run: run, b: b}
 	runErr := p.do(ctx)
 	retry := run.Result == ferry.ResultFailed && !final
