@@ -9,10 +9,13 @@ import (
 	"github.com/ferrygit/ferry"
 )
 
-// Bounds of ?timeout= on a request that waits for its runs (?wait=true), in seconds.
 const (
+	// DefaultWaitTimeout is how long, in seconds, a request with ?wait=true waits for its
+	// runs when it gives no ?timeout=.
 	DefaultWaitTimeout = 120
-	MaxWaitTimeout     = 900
+
+	// MaxWaitTimeout is the longest ?timeout= a request may give, in seconds.
+	MaxWaitTimeout = 900
 )
 
 // registerRunRoutes registers the routes that start pulls and show runs.

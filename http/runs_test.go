@@ -44,7 +44,7 @@ func TestPull(t *testing.T) {
 		t.Fatalf("waited pull = %+v", run)
 	}
 	run, err := ts.Client.Pull(ctx, "dev", "payments", false, true)
-	if err != nil || run.ID == first.ID || run.State != ferry.RunDone || run.Result != ferry.ResultApplied {
+	if err != nil || run.ID == first.ID || run.State != ferry.RunDone || run.Result != ferry.ResultApplied || run.Actor != fhttp.AdminActor || run.Trigger != ferry.TriggerAPI {
 		t.Fatalf("client pull with wait = %+v, %v", run, err)
 	}
 	b, err := ts.Client.FindBinding(ctx, "dev", "payments")
