@@ -49,6 +49,9 @@ func waitParams(r *http.Request) (wait bool, timeout time.Duration, err error) {
 func (s *Server) waitRuns(ctx context.Context, runs []*ferry.Run, timeout time.Duration) ([]*ferry.Run, bool, error) {
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if s.closing != nil {
+		defer context.AfterFunc(s.closing, cancel)() // a shutdown ends the wait, not the request
+	}
 	out := make([]*ferry.Run, len(runs))
 	done := true
 	for i, run := range runs {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ferrygit/ferry"
 	fhttp "github.com/ferrygit/ferry/http"
@@ -203,4 +204,33 @@ func TestRuns(t *testing.T) {
 	ts.mustBinding(t, "dev", fhttp.BindingRequest{Name: "orders", Directory: "b", URL: "https://git.example.com/b.git"})
 	_, err = ts.Client.FindRun(ctx, "dev", "orders", ids[0])
 	wantCode(t, err, ferry.ENOTFOUND)
+}
+
+// TestShutdownEndsWaits closes the server while a request waits for a run that never ends:
+// the wait answers at once with the run as it is, and Close returns without its timeout.
+func TestShutdownEndsWaits(t *testing.T) {
+	ts := newSyncServer(t)
+	ts.mustNamespace(t, "dev")
+	ts.mustBinding(t, "dev", fhttp.BindingRequest{Name: "slow", Directory: "b", URL: "https://git.example.com/slow.git"})
+	answered := make(chan response, 1)
+	go func() { answered <- ts.raw(t, "POST", "/api/v1/namespaces/dev/bindings/slow/pull?wait=true&timeout=40", nil) }()
+	// Wait until the request waits: the stand-in marks the run running when its wait starts.
+	for i := 0; ; i++ {
+		runs, _, err := ts.DB.ListRuns(context.Background(), "dev", "slow", ferry.Page{})
+		if err == nil && len(runs) >= 1 && runs[0].State == ferry.RunRunning {
+			break
+		}
+		if i > 500 {
+			t.Fatal("the pull was not queued")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := ts.Close(ctx); err != nil {
+		t.Fatalf("Close = %v: it waited for the request's own timeout", err)
+	}
+	if resp := <-answered; resp.Status != http.StatusAccepted {
+		t.Fatalf("the waiting request answered %d %s", resp.Status, resp.Body)
+	}
 }

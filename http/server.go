@@ -59,6 +59,9 @@ type Server struct {
 
 	ln  net.Listener
 	srv *http.Server
+
+	closing     context.Context // done once Close is called; waits end early
+	stopWaiting context.CancelFunc
 }
 
 // NewServer returns a Server with a logger, a metrics registry holding the Go runtime and
@@ -81,6 +84,7 @@ func (s *Server) Open(addr string) error {
 		return err
 	}
 	s.ln = ln
+	s.closing, s.stopWaiting = context.WithCancel(context.Background())
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -96,10 +100,13 @@ func (s *Server) Open(addr string) error {
 }
 
 // Close stops accepting requests and waits, until ctx is done, for those under way to finish.
+// Requests that wait for runs (?wait=true) stop waiting at once and answer with the runs as
+// they are.
 func (s *Server) Close(ctx context.Context) error {
 	if s.srv == nil {
 		return nil
 	}
+	s.stopWaiting()
 	if err := s.srv.Shutdown(ctx); err != nil {
 		s.srv.Close()
 		return err
