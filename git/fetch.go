@@ -154,9 +154,16 @@ func (e *Engine) fetchTip(ctx context.Context, dir string, remote *cliRemote, re
 	}
 	var err error
 	var spec string
+	// A first fetch takes no blobs; the path's come next. Later fetches take the changed blobs
+	// up to 64 KiB in the same round trip: a few outside the path, bounded by the diff, cost
+	// less than a second round trip.
+	filter := "--filter=blob:none"
+	if _, err := os.Stat(filepath.Join(dir, "shallow")); err == nil {
+		filter = "--filter=blob:limit=65536"
+	}
 	for _, spec = range specs {
 		args := append(remote.args, "-c", "remote.origin.url="+remote.url,
-			"fetch", "--quiet", "--filter=blob:none", fetchDepth, "--no-tags", "--no-auto-gc",
+			"fetch", "--quiet", filter, fetchDepth, "--no-tags", "--no-auto-gc",
 			"--no-auto-maintenance", "origin", spec)
 		if _, err = e.run.run(ctx, &gitCmd{dir: dir, args: args, env: remote.env, redact: remote.redact}); err == nil {
 			break

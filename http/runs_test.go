@@ -213,7 +213,9 @@ func TestShutdownEndsWaits(t *testing.T) {
 	ts.mustNamespace(t, "dev")
 	ts.mustBinding(t, "dev", fhttp.BindingRequest{Name: "slow", Directory: "b", URL: "https://git.example.com/slow.git"})
 	answered := make(chan response, 1)
-	go func() { answered <- ts.raw(t, "POST", "/api/v1/namespaces/dev/bindings/slow/pull?wait=true&timeout=40", nil) }()
+	go func() {
+		answered <- ts.raw(t, "POST", "/api/v1/namespaces/dev/bindings/slow/pull?wait=true&timeout=40", nil)
+	}()
 	// Wait until the request waits: the stand-in marks the run running when its wait starts.
 	for i := 0; ; i++ {
 		runs, _, err := ts.DB.ListRuns(context.Background(), "dev", "slow", ferry.Page{})

@@ -52,8 +52,16 @@ type Queue struct {
 // OpenSQLite returns a queue on the SQLite database that pool writes to; River wants the
 // pool's one connection.
 func OpenSQLite(ctx context.Context, pool *sql.DB, cfg Config) (*Queue, error) {
-	return open(ctx, riversqlite.New(pool), cfg, true)
+	return open(ctx, localFetchDriver{riversqlite.New(pool)}, cfg, true)
 }
+
+// localFetchDriver is River's SQLite driver reporting no listener, which SQLite cannot have:
+// River then wakes its own producer on each insert instead of at the next poll, so a pull
+// starts within milliseconds of its trigger.
+type localFetchDriver struct{ *riversqlite.Driver }
+
+// SupportsListener reports false: SQLite has no LISTEN/NOTIFY.
+func (localFetchDriver) SupportsListener() bool { return false }
 
 // OpenPostgres returns a queue on the PostgreSQL database at url.
 func OpenPostgres(ctx context.Context, url string, cfg Config) (*Queue, func(), error) {
@@ -103,6 +111,7 @@ func open[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg Conf
 		RetryPolicy:          backoff{},
 		PollOnly:             pollOnly,
 		FetchPollInterval:    500 * time.Millisecond,
+		FetchCooldown:        5 * time.Millisecond,
 		Logger:               quiet(cfg.Logger),
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(poll, func() (river.JobArgs, *river.InsertOpts) { return PollArgs{}, nil },
