@@ -52,6 +52,11 @@ type BindingStatus struct {
 	NextRunAt           *time.Time `json:"next_run_at,omitempty"` // the next scheduled poll
 	ConsecutiveFailures int        `json:"consecutive_failures"`
 	LastError           *RunError  `json:"last_error,omitempty"`
+	// Ahead: the directory changed in the namespace since the last sync. Behind: the branch
+	// was last seen at another commit than the one synced.
+	Ahead        bool   `json:"ahead"`
+	Behind       bool   `json:"behind"`
+	RemoteCommit string `json:"remote_commit,omitempty"` // the branch's head when last looked at
 }
 
 // Validate returns EINVALID for a binding whose fields cannot work. It normalises the
@@ -97,6 +102,9 @@ func (b *Binding) Validate() error {
 
 // Pulls reports whether the binding brings Git's content into the namespace.
 func (b *Binding) Pulls() bool { return b.Direction == DirectionPull || b.Direction == DirectionBoth }
+
+// Pushes reports whether the binding sends the namespace's content to Git.
+func (b *Binding) Pushes() bool { return b.Direction == DirectionPush || b.Direction == DirectionBoth }
 
 // DirsOverlap reports whether two namespace directories ("" is the root) are the same or one
 // holds the other.

@@ -54,7 +54,20 @@ type Run struct {
 	Modified     int        `json:"modified"`
 	Deleted      int        `json:"deleted"`
 	Steps        []RunStep  `json:"steps"`
+
+	// For pushes: what was asked.
+	PushMessage  string `json:"push_message,omitempty"`
+	Tag          string `json:"tag,omitempty"`
+	TagMessage   string `json:"tag_message,omitempty"`
+	FromRevision int64  `json:"from_revision,omitempty"` // the namespace revision to push; 0 for the newest
+	// ConflictPaths lists, for a push or pull refused with reason conflict, the paths both
+	// sides changed.
+	ConflictPaths []string `json:"conflict_paths,omitempty"`
 }
+
+// ReasonConflictRun is the reason of a push or pull refused because both sides changed the
+// same paths since the last sync; GitError's ReasonConflict has the same value.
+const ReasonConflictRun = ReasonConflict
 
 // The states of a run.
 const (
@@ -91,6 +104,11 @@ type RunRequest struct {
 	Trigger   string
 	Actor     string
 	Force     bool
+	// For pushes.
+	PushMessage  string
+	Tag          string
+	TagMessage   string
+	FromRevision int64
 }
 
 // RunService stores runs.
