@@ -48,7 +48,13 @@ func (s *Service) Poll(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := s.Store.SetNextRun(ctx, b.ID, next, g != nil && g.err == nil); err != nil {
+		remoteCommit := ""
+		if g != nil && g.err == nil {
+			if found, ok := resolveRef(g.info, b.Ref); ok {
+				remoteCommit = found.Commit
+			}
+		}
+		if err := s.Store.SetNextRun(ctx, b.ID, next, g != nil && g.err == nil, remoteCommit); err != nil {
 			return err
 		}
 	}

@@ -22,7 +22,7 @@ type Store interface {
 	StartRun(ctx context.Context, id int64) (*ferry.Run, *ferry.Binding, error)
 	FinishRun(ctx context.Context, r *ferry.Run, retry bool) error
 	DueBindings(ctx context.Context, now time.Time, limit int) ([]*ferry.Binding, error)
-	SetNextRun(ctx context.Context, bindingID int64, next *time.Time, checked bool) error
+	SetNextRun(ctx context.Context, bindingID int64, next *time.Time, checked bool, remoteCommit string) error
 	QueuedRuns(ctx context.Context, before time.Time, limit int) ([]int64, error)
 	DeleteRunsBefore(ctx context.Context, t time.Time) (int64, error)
 }

@@ -11,7 +11,10 @@ import (
 
 const bindingColumns = `b.id, n.name, b.name, b.directory, b.url, b.ref, b.path, COALESCE(c.name, ''), b.direction, b.schedule,
 	b.created_at, b.updated_at, b.state, b.last_run, b.last_commit, b.last_revision, b.last_success_at, b.next_run_at,
-	b.consecutive_failures, b.last_reason, b.last_message`
+	b.consecutive_failures, b.last_reason, b.last_message, b.remote_commit,
+	CASE WHEN b.last_revision > 0 AND EXISTS (SELECT 1 FROM files f WHERE f.namespace_id = b.namespace_id
+		AND (f.from_rev > b.last_revision OR (f.to_rev > b.last_revision AND f.to_rev <> ` + liveSQL + `))
+		AND (b.directory = '' OR (f.path >= b.directory || '/' AND f.path < b.directory || '0'))) THEN 1 ELSE 0 END`
 
 const bindingFrom = ` FROM bindings b JOIN namespaces n ON n.id = b.namespace_id LEFT JOIN credentials c ON c.id = b.credential_id`
 
@@ -21,12 +24,13 @@ func scanBinding(row interface{ Scan(...any) error }) (*ferry.Binding, error) {
 	var reason, message string
 	err := row.Scan(&b.ID, &b.Namespace, &b.Name, &b.Directory, &b.URL, &b.Ref, &b.Path, &b.Credential, &b.Direction, &b.Schedule,
 		&b.CreatedAt, &b.UpdatedAt, &b.Status.State, &b.Status.LastRun, &b.Status.LastCommit, &b.Status.LastRevision, &success, &next,
-		&b.Status.ConsecutiveFailures, &reason, &message)
+		&b.Status.ConsecutiveFailures, &reason, &message, &b.Status.RemoteCommit, &b.Status.Ahead)
 	if err != nil {
 		return nil, err
 	}
 	b.CreatedAt, b.UpdatedAt = b.CreatedAt.UTC(), b.UpdatedAt.UTC()
 	b.Status.LastSuccessAt, b.Status.NextRunAt = timePtr(success), timePtr(next)
+	b.Status.Behind = b.Status.RemoteCommit != "" && b.Status.RemoteCommit != b.Status.LastCommit
 	if reason != "" {
 		b.Status.LastError = &ferry.RunError{Reason: reason, Message: message}
 	}

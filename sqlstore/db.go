@@ -31,6 +31,9 @@ const (
 // live is the to_rev of a file row that is still live at the head.
 const live = int64(1<<63 - 1)
 
+// liveSQL is live as an SQL literal.
+const liveSQL = "9223372036854775807"
+
 // Config says where the database is.
 type Config struct {
 	DataDir     string           // holds ferry.db when DatabaseURL is empty

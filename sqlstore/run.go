@@ -13,17 +13,17 @@ import (
 
 const runColumns = `r.id, n.name, b.name, r.binding_id, r.kind, r.trigger, r.actor, r.force, r.state, r.result, r.reason, r.message,
 	r.queued_at, r.started_at, r.finished_at, r.duration_ms, r.attempt, r.commit_before, r.commit_after, r.revision,
-	r.added, r.modified, r.deleted, r.steps`
+	r.added, r.modified, r.deleted, r.steps, r.push_message, r.tag, r.tag_message, r.from_revision, r.conflict_paths`
 
 const runFrom = ` FROM runs r JOIN bindings b ON b.id = r.binding_id JOIN namespaces n ON n.id = b.namespace_id`
 
 func scanRun(row interface{ Scan(...any) error }) (*ferry.Run, error) {
 	r := &ferry.Run{}
 	var started, finished sql.NullTime
-	var reason, message, steps string
+	var reason, message, steps, conflicts string
 	err := row.Scan(&r.ID, &r.Namespace, &r.Binding, &r.BindingID, &r.Kind, &r.Trigger, &r.Actor, &r.Force, &r.State, &r.Result,
 		&reason, &message, &r.QueuedAt, &started, &finished, &r.DurationMS, &r.Attempt, &r.CommitBefore, &r.CommitAfter,
-		&r.Revision, &r.Added, &r.Modified, &r.Deleted, &steps)
+		&r.Revision, &r.Added, &r.Modified, &r.Deleted, &steps, &r.PushMessage, &r.Tag, &r.TagMessage, &r.FromRevision, &conflicts)
 	if err != nil {
 		return nil, err
 	}
@@ -37,6 +37,9 @@ func scanRun(row interface{ Scan(...any) error }) (*ferry.Run, error) {
 	}
 	if r.Steps == nil {
 		r.Steps = []ferry.RunStep{}
+	}
+	if err := json.Unmarshal([]byte(conflicts), &r.ConflictPaths); err != nil {
+		return nil, fmt.Errorf("run %d: conflict paths: %w", r.ID, err)
 	}
 	return r, nil
 }
@@ -126,6 +129,9 @@ func (db *DB) QueueRun(ctx context.Context, req ferry.RunRequest) (*ferry.Run, b
 	var waiting int64
 	err = tx.QueryRowContext(ctx, `SELECT id FROM runs WHERE binding_id = $1 AND kind = $2 AND state = $3 ORDER BY id LIMIT 1`,
 		req.BindingID, req.Kind, ferry.RunQueued).Scan(&waiting)
+	if req.Kind == ferry.RunPush {
+		err = sql.ErrNoRows // each push carries its own message and tag: pushes queue, never coalesce
+	}
 	switch {
 	case err == nil:
 		if req.Force {
@@ -142,8 +148,9 @@ func (db *DB) QueueRun(ctx context.Context, req ferry.RunRequest) (*ferry.Run, b
 		return nil, false, err
 	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO runs (binding_id, kind, trigger, actor, force, state, queued_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		req.BindingID, req.Kind, req.Trigger, req.Actor, req.Force, ferry.RunQueued, tx.now).Scan(&id)
+	err = tx.QueryRowContext(ctx, `INSERT INTO runs (binding_id, kind, trigger, actor, force, state, queued_at, push_message, tag, tag_message, from_revision)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		req.BindingID, req.Kind, req.Trigger, req.Actor, req.Force, ferry.RunQueued, tx.now, req.PushMessage, req.Tag, req.TagMessage, req.FromRevision).Scan(&id)
 	if err != nil {
 		return nil, false, err
 	}
@@ -227,10 +234,18 @@ func (db *DB) FinishRun(ctx context.Context, r *ferry.Run, retry bool) error {
 	if r.Error != nil {
 		reason, message = r.Error.Reason, r.Error.Message
 	}
+	conflicts, err := json.Marshal(r.ConflictPaths)
+	if err != nil {
+		return err
+	}
+	if r.ConflictPaths == nil {
+		conflicts = []byte("[]")
+	}
 	if _, err := tx.exec(ctx, `UPDATE runs SET state = $1, result = $2, reason = $3, message = $4, finished_at = $5, duration_ms = $6,
-		commit_before = $7, commit_after = $8, revision = $9, added = $10, modified = $11, deleted = $12, steps = $13, force = $14 WHERE id = $15`,
+		commit_before = $7, commit_after = $8, revision = $9, added = $10, modified = $11, deleted = $12, steps = $13, force = $14,
+		conflict_paths = $15 WHERE id = $16`,
 		r.State, r.Result, reason, message, now, r.DurationMS, r.CommitBefore, r.CommitAfter, r.Revision, r.Added, r.Modified, r.Deleted,
-		string(steps), r.Force, r.ID); err != nil {
+		string(steps), r.Force, string(conflicts), r.ID); err != nil {
 		return err
 	}
 	if err := tx.updateBindingStatus(ctx, r, now); err != nil {
@@ -251,8 +266,8 @@ func (tx *Tx) updateBindingStatus(ctx context.Context, r *ferry.Run, now time.Ti
 		if queued > 0 {
 			state = ferry.StateQueued
 		}
-		q := `UPDATE bindings SET state = $1, last_commit = $2, last_success_at = $3, last_checked_at = $3, consecutive_failures = 0,
-			last_reason = '', last_message = ''`
+		q := `UPDATE bindings SET state = $1, last_commit = $2, remote_commit = $2, last_success_at = $3, last_checked_at = $3,
+			consecutive_failures = 0, last_reason = '', last_message = ''`
 		args := []any{state, r.CommitAfter, now}
 		if r.Revision > 0 {
 			q += `, last_revision = $5`
@@ -285,8 +300,8 @@ func (db *DB) DueBindings(ctx context.Context, now time.Time, limit int) ([]*fer
 }
 
 // SetNextRun records when a binding's schedule next fires and, when checked is set, that
-// its remote was looked at now.
-func (db *DB) SetNextRun(ctx context.Context, bindingID int64, next *time.Time, checked bool) error {
+// its remote was looked at now and its branch found at remoteCommit.
+func (db *DB) SetNextRun(ctx context.Context, bindingID int64, next *time.Time, checked bool, remoteCommit string) error {
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
@@ -295,8 +310,8 @@ func (db *DB) SetNextRun(ctx context.Context, bindingID int64, next *time.Time, 
 	q := `UPDATE bindings SET next_run_at = $1 WHERE id = $2`
 	args := []any{nullTime(next), bindingID}
 	if checked {
-		q = `UPDATE bindings SET next_run_at = $1, last_checked_at = $3 WHERE id = $2`
-		args = append(args, tx.now)
+		q = `UPDATE bindings SET next_run_at = $1, last_checked_at = $3, remote_commit = $4 WHERE id = $2`
+		args = append(args, tx.now, remoteCommit)
 	}
 	if _, err := tx.exec(ctx, q, args...); err != nil {
 		return err
