@@ -75,6 +75,24 @@ func (p *pull) applyOnce(ctx context.Context, files []ferry.TreeFile) (string, e
 		p.run.Result, p.run.Revision = ferry.ResultUpToDate, ns.Head
 		return "the directory already holds this commit's files", nil
 	}
+	conflicts, err := p.localChanges(ctx, ns, current, cs)
+	if err != nil {
+		return "", err
+	}
+	if p.dryRun != nil {
+		*p.dryRun = planOf(cs, files, current, p.b.Directory)
+		if len(conflicts) > 0 && !p.run.Force {
+			p.dryRun.Conflict, p.dryRun.ConflictPaths = true, conflicts
+			p.dryRun.Message = "The namespace changed these paths since the last sync, and the incoming commit changes them too."
+		}
+		return "dry run", nil
+	}
+	if len(conflicts) > 0 && !p.run.Force {
+		p.run.ConflictPaths = conflicts
+		return "", &ferry.GitError{Reason: ferry.ReasonConflict, Message: fmt.Sprintf(
+			"The namespace changed %s since the last sync, and the incoming commit changes them too. Push first, or pull with force to take Git's version.",
+			strings.Join(clipList(conflicts, 10), ", "))}
+	}
 	if err := p.readContents(ctx, cs, need); err != nil {
 		return "", err
 	}
@@ -187,4 +205,51 @@ func checkSymlink(link, target, dir string) error {
 // isLFSPointer reports whether content is a Git LFS pointer file.
 func isLFSPointer(content []byte) bool {
 	return len(content) < 1024 && strings.HasPrefix(string(content), "version https://git-lfs.github.com/spec/")
+}
+
+// localChanges returns, for a two-way binding, the paths of cs that the namespace changed
+// since the last sync: a pull would overwrite them.
+func (p *pull) localChanges(ctx context.Context, ns *ferry.Namespace, current map[string]*ferry.TreeEntry, cs *ferry.ChangeSet) ([]string, error) {
+	last := p.b.Status.LastRevision
+	if p.b.Direction != ferry.DirectionBoth || last == 0 || last >= ns.Head {
+		return nil, nil
+	}
+	synced, err := p.currentFiles(ctx, &ferry.Namespace{Name: ns.Name, Head: last})
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
+	for _, c := range cs.Changes {
+		was, had := synced[c.Path]
+		now, has := current[c.Path]
+		if had != has || (had && (was.Blob != now.Blob || was.Mode != now.Mode)) {
+			changed = append(changed, c.Path)
+		}
+	}
+	return changed, nil
+}
+
+// planOf describes a pull's change set as a plan.
+func planOf(cs *ferry.ChangeSet, files []ferry.TreeFile, current map[string]*ferry.TreeEntry, dir string) ferry.SyncPlan {
+	sizes := make(map[string]int64, len(files))
+	for _, f := range files {
+		sizes[joinPath(dir, f.Path)] = f.Size
+	}
+	plan := ferry.SyncPlan{Kind: ferry.RunPull, Changes: []ferry.PlanChange{}}
+	for _, c := range cs.Changes {
+		pc := ferry.PlanChange{Path: c.Path, Size: sizes[c.Path]}
+		switch cur, ok := current[c.Path]; {
+		case c.Delete:
+			pc.Action, pc.Size = ferry.ActionDeleted, cur.Size
+			plan.Deleted++
+		case ok:
+			pc.Action = ferry.ActionModified
+			plan.Modified++
+		default:
+			pc.Action = ferry.ActionAdded
+			plan.Added++
+		}
+		plan.Changes = append(plan.Changes, pc)
+	}
+	return plan
 }

@@ -29,8 +29,13 @@ func (s *Service) Execute(ctx context.Context, id int64, final bool) error {
 	}
 	// Each attempt starts afresh; the log of earlier attempts stays.
 	run.Result, run.Error, run.Revision, run.Added, run.Modified, run.Deleted = "", nil, 0, 0, 0, 0
-	p := &pull{s: s, run: run, b: b}
-	runErr := p.do(ctx)
+	run.ConflictPaths = nil
+	var runErr error
+	if run.Kind == ferry.RunPush {
+		runErr = (&push{pull: pull{s: s, run: run, b: b}}).do(ctx)
+	} else {
+		runErr = (&pull{s: s, run: run, b: b}).do(ctx)
+	}
 	retry := run.Result == ferry.ResultFailed && !final
 	finishCtx := context.WithoutCancel(ctx) // record the outcome even while shutting down
 	if err := s.Store.FinishRun(finishCtx, run, retry); err != nil {
@@ -54,6 +59,8 @@ type pull struct {
 	remote *ferry.RemoteURL
 	auth   *ferry.GitAuth
 	ref    string // the full ref resolved
+
+	dryRun *ferry.SyncPlan // set for a dry run: apply fills it in instead of writing
 }
 
 // do runs the steps and sets the run's result; the error is the failure, if any.
@@ -170,4 +177,32 @@ func short(commit string) string {
 		return commit[:12]
 	}
 	return commit
+}
+
+// PlanPull says what a pull would change in the namespace, without writing anything.
+func (s *Service) PlanPull(ctx context.Context, ns, name string, req ferry.PullRequest) (*ferry.SyncPlan, error) {
+	b, err := s.Store.FindBinding(ctx, ns, name)
+	if err != nil {
+		return nil, err
+	}
+	if !b.Pulls() {
+		return nil, ferry.Errorf(ferry.EINVALID, "Binding %q only pushes (direction %s); it never pulls.", b.Name, b.Direction)
+	}
+	plan := &ferry.SyncPlan{Kind: ferry.RunPull, Changes: []ferry.PlanChange{}}
+	p := &pull{s: s, b: b, run: &ferry.Run{Force: req.Force}, dryRun: plan}
+	if err := p.do(ctx); err != nil {
+		if p.run.Error != nil && p.run.Error.Reason == ferry.ReasonConflict {
+			plan.Conflict, plan.ConflictPaths, plan.Message = true, p.run.ConflictPaths, p.run.Error.Message
+		} else if ge := gitError(err); ge != nil {
+			return nil, planError(err)
+		} else if p.run.Error != nil && p.run.Error.Reason == ferry.ReasonContentRejected {
+			return nil, ferry.Errorf(ferry.EINVALID, "%s", p.run.Error.Message)
+		} else {
+			return nil, err
+		}
+	}
+	plan.Ref, plan.RemoteCommit, plan.SyncedCommit = p.ref, p.run.CommitAfter, b.Status.LastCommit
+	plan.Revision = p.run.Revision
+	plan.UpToDate = len(plan.Changes) == 0 && !plan.Conflict
+	return plan, nil
 }

@@ -60,7 +60,10 @@ type Service struct {
 	finished chan struct{} // closed and replaced when a run finishes here; guarded by done
 }
 
-var _ ferry.SyncService = (*Service)(nil)
+var (
+	_ ferry.SyncService = (*Service)(nil)
+	_ ferry.Pusher      = (*Service)(nil)
+)
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {
