@@ -230,7 +230,8 @@ func (p *push) readTheirs(ctx context.Context) error {
 		return nil
 	}
 	start := time.Now()
-	if _, err := p.s.Git.Fetch(ctx, p.remote, p.auth, p.head, []string{p.b.Path}); err != nil {
+	// Trees are enough: both sides compare by Git blob ID, and the commit reuses theirs.
+	if _, err := p.s.Git.Fetch(ctx, p.remote, p.auth, p.head, nil); err != nil {
 		return err
 	}
 	files, err := p.treeAt(ctx, p.head)
