@@ -73,18 +73,19 @@ func (s *Server) waitRuns(ctx context.Context, runs []*ferry.Run, timeout time.D
 	return out, done, nil
 }
 
-// pullRequest reads the optional {"force":…} body of a pull, strictly.
-func (s *Server) pullRequest(w http.ResponseWriter, r *http.Request) (ferry.PullRequest, error) {
-	var req ferry.PullRequest
-	if err := decodeJSON(w, r, s.maxRequestSize(), &req, true); err != nil {
-		return req, err
+// pullRequest reads the optional {"force":…,"dry_run":…} body of a pull, strictly, and
+// returns the request and whether it asks for a dry run.
+func (s *Server) pullRequest(w http.ResponseWriter, r *http.Request) (ferry.PullRequest, bool, error) {
+	var body pullBody
+	if err := decodeJSON(w, r, s.maxRequestSize(), &body, true); err != nil {
+		return ferry.PullRequest{}, false, err
 	}
-	req.Trigger, req.Actor = ferry.TriggerAPI, actorFrom(r.Context())
-	return req, nil
+	return ferry.PullRequest{Force: body.Force, Trigger: ferry.TriggerAPI, Actor: actorFrom(r.Context())}, body.DryRun, nil
 }
 
 // handlePull queues a pull of a binding and answers 202 with its run or, with ?wait=true,
-// 200 with the run once it is done (202 with the run as it is if the wait timed out).
+// 200 with the run once it is done (202 with the run as it is if the wait timed out). With
+// "dry_run":true it answers 200 with the ferry.SyncPlan of the pull instead.
 func (s *Server) handlePull(w http.ResponseWriter, r *http.Request) {
 	if !s.syncReady(w, r) || !s.bindingsReady(w, r) {
 		return
@@ -99,9 +100,13 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	req, err := s.pullRequest(w, r)
+	req, dryRun, err := s.pullRequest(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if dryRun {
+		s.planPull(w, r, ns, name, req)
 		return
 	}
 	run, err := s.Sync.Pull(r.Context(), ns, name, req)

@@ -58,7 +58,7 @@ func TestPull(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ query, body, fragment string }{
-		{"", `{"dry_run":true}`, "unknown field"},
+		{"", `{"dryrun":true}`, `unknown field "dryrun"`},
 		{"", `{"force":"yes"}`, "force"},
 		{"?wait=maybe", "", "wait"},
 		{"?wait=true&timeout=0", "", "timeout"},

@@ -38,6 +38,7 @@ type Server struct {
 	Bindings ferry.BindingService // reads of bindings; nil: the binding and run routes answer 503
 	Runs     ferry.RunService     // reads of runs; nil: the binding and run routes answer 503
 	Sync     ferry.SyncService    // changes bindings and starts pulls; nil: those routes answer 503
+	Pusher   ferry.Pusher         // pushes and plans dry runs; nil: push and dry runs answer 503
 
 	// Ready reports whether the server can do its work (its database answers); nil means
 	// always ready.
@@ -145,6 +146,7 @@ func (s *Server) Handler() http.Handler {
 		s.registerCheckRoutes(s.mux)
 		s.registerBindingRoutes(s.mux)
 		s.registerRunRoutes(s.mux)
+		s.registerPushRoutes(s.mux)
 		s.handler = s.observe(secureHeaders(checkAPIPath(http.HandlerFunc(s.route))))
 	})
 	return s.handler

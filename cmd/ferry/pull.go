@@ -14,14 +14,14 @@ import (
 )
 
 func init() {
-	register("pull", "pull a binding from Git now (NS/BINDING [--force] [--wait])", func(ctx context.Context, m *Main, args []string) error {
+	register("pull", "pull a binding from Git now (NS/BINDING [--force] [--wait] [--dry-run])", func(ctx context.Context, m *Main, args []string) error {
 		return runTop(ctx, m, pullCommand, args)
 	})
 }
 
 // pullCommand describes "ferry pull".
-var pullCommand = subcommand{name: "pull", args: "NS/BINDING [--force] [--wait [--timeout D]] [--json]",
-	summary: "Queue a pull of a binding and print its run; with --wait, wait for it to end and exit non-zero if it failed", run: runPull}
+var pullCommand = subcommand{name: "pull", args: "NS/BINDING [--force] [--wait [--timeout D]] [--dry-run] [--json]",
+	summary: "Queue a pull of a binding and print its run; with --wait, wait for it to end and exit non-zero if it failed; with --dry-run, print what it would change and exit non-zero if it would conflict", run: runPull}
 
 // runTop runs a command that has no group, such as "ferry pull", as runGroup runs a
 // group's subcommand.
@@ -79,6 +79,7 @@ func (f waitFlags) context(ctx context.Context, m *Main, fs *flag.FlagSet) (cont
 func runPull(ctx context.Context, m *Main, sub subcommand, args []string) error {
 	fs := sub.topFlagSet(m)
 	f := newWaitFlags(fs)
+	dryRun := fs.Bool("dry-run", false, "only print what the pull would change in the namespace")
 	pos, err := parseArgs(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -86,6 +87,17 @@ func runPull(ctx context.Context, m *Main, sub subcommand, args []string) error 
 	ns, name, err := splitBinding(pos[0])
 	if err != nil {
 		return err
+	}
+	if *dryRun {
+		c, err := m.apiClient()
+		if err != nil {
+			return err
+		}
+		plan, err := c.PlanPull(ctx, ns, name, *f.force)
+		if err != nil {
+			return err
+		}
+		return showPlan(m.Stdout, ns, name, plan, *f.json, *f.force)
 	}
 	ctx, cancel, err := f.context(ctx, m, fs)
 	if err != nil {
@@ -111,14 +123,18 @@ func runPull(ctx context.Context, m *Main, sub subcommand, args []string) error 
 	return runOutcome([]*ferry.Run{run}, *f.wait)
 }
 
-// runOutcome returns an error if a run failed or stalled, or, when the command waited, is
-// not done yet.
+// runOutcome returns an error if a run ended other than applied or up to date (failed,
+// stalled, refused as a conflict), or, when the command waited, is not done yet.
 func runOutcome(runs []*ferry.Run, waited bool) error {
 	var bad []string
 	for _, r := range runs {
 		switch {
-		case r.State == ferry.RunDone && (r.Result == ferry.ResultFailed || r.Result == ferry.ResultStalled):
-			bad = append(bad, fmt.Sprintf("run %d of %s/%s %s", r.ID, r.Namespace, r.Binding, r.Result))
+		case r.State == ferry.RunDone && r.Result != ferry.ResultApplied && r.Result != ferry.ResultUpToDate:
+			msg := fmt.Sprintf("run %d of %s/%s %s", r.ID, r.Namespace, r.Binding, r.Result)
+			if r.Error != nil && r.Error.Reason != "" {
+				msg += " (" + r.Error.Reason + ")"
+			}
+			bad = append(bad, msg)
 		case waited && r.State != ferry.RunDone:
 			bad = append(bad, fmt.Sprintf("run %d of %s/%s is still %s; follow it with 'ferry runs %s/%s %d'", r.ID, r.Namespace, r.Binding, r.State, r.Namespace, r.Binding, r.ID))
 		}
@@ -159,8 +175,14 @@ func printRun(w io.Writer, r *ferry.Run, steps bool) {
 		}
 		fmt.Fprintln(tw)
 	}
+	if r.Tag != "" {
+		fmt.Fprintf(tw, "  tag:\t%s\n", r.Tag)
+	}
 	if e := r.Error; e != nil {
 		fmt.Fprintf(tw, "  error:\t%s: %s\n", e.Reason, e.Message)
+	}
+	if len(r.ConflictPaths) > 0 {
+		fmt.Fprintf(tw, "  conflict:\tthese paths changed on both sides: %s\n", strings.Join(r.ConflictPaths, ", "))
 	}
 	tw.Flush()
 	if steps && len(r.Steps) > 0 {

@@ -82,7 +82,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 	}
 	defer closeQueue()
 	syncer.Queue = queue
-	srv.Bindings, srv.Runs, srv.Sync = db, db, syncer
+	srv.Bindings, srv.Runs, srv.Sync, srv.Pusher = db, db, syncer, syncer
 	srv.Ready = db.Ping
 	srv.AdminTokenHash = hash
 	srv.Logger = logger
