@@ -57,3 +57,40 @@ func TestMirrorEndToEnd(t *testing.T) {
 	}
 	assertNoSecrets(t, srv.stderr.String())
 }
+
+// TestPushEndToEnd edits a mirrored file through the CLI and pushes it back with a tag,
+// through a real 'ferry serve' and a real repository.
+func TestPushEndToEnd(t *testing.T) {
+	env, _ := checkServer(t)
+	repo := gittest.NewRepo(t, map[string]string{"gateway/routes.yaml": "routes: 1\n", "README.md": "theirs"})
+	web := gittest.NewHTTPServer(t, repo.Root, gittest.HTTPOptions{})
+	mustRunCLI(t, env, "", "ns", "create", "dev")
+	mustRunCLI(t, env, "", "binding", "create", "dev", "gw", "--url", web.RepoURL(repo.Name), "--path", "/gateway",
+		"--directory", "/gw", "--direction", "both")
+	mustRunCLI(t, env, "", "pull", "dev/gw", "--wait")
+	mustRunCLI(t, env, "routes: 2\n", "file", "put", "dev", "gw/routes.yaml", "-")
+
+	before := repo.Head()
+	out := mustRunCLI(t, env, "", "push", "dev/gw", "--dry-run")
+	if !strings.Contains(out, "gw/routes.yaml") {
+		t.Fatalf("dry run:\n%s", out)
+	}
+	if repo.Head() != before {
+		t.Fatal("a dry run pushed")
+	}
+	out = mustRunCLI(t, env, "", "push", "dev/gw", "--tag", "v1.0.0", "--message", "Release 1.0", "--wait")
+	if !strings.Contains(out, "applied") {
+		t.Fatalf("push:\n%s", out)
+	}
+	head := repo.Head()
+	if head == before || repo.File(head, "gateway/routes.yaml") != "routes: 2\n" || repo.File(head, "README.md") != "theirs" {
+		t.Fatalf("the push did not land as expected: head %s", head)
+	}
+	if !strings.Contains(repo.Git("cat-file", "-p", "refs/tags/v1.0.0"), "object "+head) {
+		t.Fatal("the tag does not point at the pushed commit")
+	}
+	r := runCLI(t, env, "", "push", "dev/gw", "--tag", "bad..name")
+	if r.err == nil || !strings.Contains(r.err.Error(), "(invalid)") {
+		t.Fatalf("bad tag name: %v", r.err)
+	}
+}
