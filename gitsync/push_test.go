@@ -248,3 +248,32 @@ func TestTwoWayPullConflict(t *testing.T) {
 		t.Fatalf("forced pull: %q", got)
 	}
 }
+
+// TestRoundTripKeepsModesAndBytes pulls files with an executable bit, a symlink and CRLF line
+// endings, pushes them back unchanged (no commit), then pushes an edit: the rest keep their
+// modes and bytes.
+func TestRoundTripKeepsModesAndBytes(t *testing.T) {
+	h := newHarness(t, openDB(t, sqlstore.Config{DataDir: t.TempDir()}), map[string]string{"seed": "1"}, gitsync.Limits{})
+	h.repo.CommitFiles("modes", []gittest.File{
+		{Path: "app/run.sh", Content: "#!/bin/sh\r\necho hi\r\n", Mode: "100755"},
+		{Path: "app/link", Content: "run.sh", Mode: "120000"},
+		{Path: "app/.gitkeep", Content: "", Mode: "100644"},
+	})
+	h.binding("app", "app", "app", ferry.DirectionBoth)
+	start := h.repo.Head()
+	wantResult(t, h.push("app", ferry.PushRequest{}), ferry.ResultUpToDate)
+	if h.repo.Head() != start {
+		t.Fatal("pushing what was pulled made a commit")
+	}
+	h.write(map[string]string{"app/new.txt": "x"})
+	wantResult(t, h.push("app", ferry.PushRequest{}), ferry.ResultApplied)
+	tree := h.repo.Git("ls-tree", h.repo.Head(), "app/")
+	for _, want := range []string{"100755 blob", "120000 blob", "app/.gitkeep"} {
+		if !strings.Contains(tree, want) {
+			t.Fatalf("tree lacks %q:\n%s", want, tree)
+		}
+	}
+	if got := h.repo.File(h.repo.Head(), "app/run.sh"); got != "#!/bin/sh\r\necho hi\r\n" {
+		t.Fatalf("line endings changed: %q", got)
+	}
+}
