@@ -90,13 +90,13 @@ type benchRunQueue struct {
 	ids map[int64]bool
 }
 
-func (q *benchRunQueue) EnqueueRun(_ context.Context, id int64) error {
+func (q *benchRunQueue) EnqueueRun(_ context.Context, run *ferry.Run) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.ids == nil {
 		q.ids = map[int64]bool{}
 	}
-	q.ids[id] = true
+	q.ids[run.ID] = true
 	return nil
 }
 

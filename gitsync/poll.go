@@ -105,7 +105,11 @@ func (s *Service) sweep(ctx context.Context, now time.Time) error {
 		return err
 	}
 	for _, id := range ids {
-		if err := s.Queue.EnqueueRun(ctx, id); err != nil {
+		run, err := s.Store.FindRunByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.Queue.EnqueueRun(ctx, run); err != nil {
 			return err
 		}
 	}

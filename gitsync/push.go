@@ -35,7 +35,7 @@ func (s *Service) Push(ctx context.Context, ns, name string, req ferry.PushReque
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Queue.EnqueueRun(ctx, run.ID); err != nil {
+	if err := s.Queue.EnqueueRun(ctx, run); err != nil {
 		s.logger().Error("enqueue run", "run", run.ID, "err", err)
 	}
 	return run, nil

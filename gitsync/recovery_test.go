@@ -146,4 +146,18 @@ func TestQueuedRunSurvivesRestart(t *testing.T) {
 
 type stoppedQueue struct{ n int }
 
-func (q *stoppedQueue) EnqueueRun(context.Context, int64) error { q.n++; return nil }
+func (q *stoppedQueue) EnqueueRun(context.Context, *ferry.Run) error { q.n++; return nil }
+
+// TestRunIDReusedAfterDelete deletes a binding with its newest run; SQLite gives the next
+// run the same ID, and that run must still get its job.
+func TestRunIDReusedAfterDelete(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, openDB(t, sqlstore.Config{DataDir: t.TempDir()}), map[string]string{"a": "1"}, gitsync.Limits{})
+	first := h.bind("one", "one", "")
+	wantResult(t, first, ferry.ResultApplied)
+	if err := h.svc.DeleteBinding(ctx, "dev", "one"); err != nil {
+		t.Fatal(err)
+	}
+	again := h.bind("two", "two", "")
+	wantResult(t, again, ferry.ResultApplied)
+}

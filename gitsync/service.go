@@ -30,7 +30,7 @@ type Store interface {
 // Queue puts the job of a run in the job queue. Enqueuing a run twice is harmless: the queue
 // keeps one job per run.
 type Queue interface {
-	EnqueueRun(ctx context.Context, runID int64) error
+	EnqueueRun(ctx context.Context, run *ferry.Run) error
 }
 
 // Limits bound what a pull accepts.
@@ -168,7 +168,7 @@ func (s *Service) queue(ctx context.Context, b *ferry.Binding, req ferry.PullReq
 	if err != nil || coalesced {
 		return run, err
 	}
-	if err := s.Queue.EnqueueRun(ctx, run.ID); err != nil {
+	if err := s.Queue.EnqueueRun(ctx, run); err != nil {
 		// The run is recorded; the scheduler's sweep enqueues it again.
 		s.logger().Error("enqueue run", "run", run.ID, "err", err)
 	}

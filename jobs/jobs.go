@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/robfig/cron/v3"
 
+	"github.com/ferrygit/ferry"
 	"github.com/ferrygit/ferry/gitsync"
 )
 
@@ -154,14 +155,18 @@ func (q *Queue) Start(ctx context.Context) error { return q.start(ctx) }
 // Stop stops taking jobs and waits, until ctx ends, for those under way.
 func (q *Queue) Stop(ctx context.Context) error { return q.stop(ctx) }
 
-// EnqueueRun queues the job of run id; a run has one job, however often it is enqueued.
-func (q *Queue) EnqueueRun(ctx context.Context, id int64) error {
-	return q.insert(ctx, PullArgs{RunID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
+// EnqueueRun queues the job of a run; a run has one job, however often it is enqueued.
+func (q *Queue) EnqueueRun(ctx context.Context, run *ferry.Run) error {
+	args := PullArgs{RunID: run.ID, Queued: run.QueuedAt.UnixNano()}
+	return q.insert(ctx, args, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
 }
 
-// PullArgs is the job of one pull run.
+// PullArgs is the job of one run, pull or push. Queued tells runs apart whose ID SQLite
+// gave again after the newest run was deleted with its binding: River keeps completed jobs
+// a while, and one with the same arguments would keep the new run's job out.
 type PullArgs struct {
-	RunID int64 `json:"run_id"`
+	RunID  int64 `json:"run_id"`
+	Queued int64 `json:"queued"`
 }
 
 // Kind names the job kind in River's tables.
