@@ -93,9 +93,13 @@ type Signature struct {
 
 // CommitRequest asks for a commit whose tree is Parent's with Dir replaced by Files.
 type CommitRequest struct {
-	Parent    string       // the commit to build on; "" for a first commit
-	Dir       string       // the directory to replace, "" for the whole tree
-	Files     []CommitFile // the complete new content of Dir; an empty list removes Dir
+	Parent string       // the commit to build on; "" for a first commit
+	Dir    string       // the directory to replace, "" for the whole tree
+	Files  []CommitFile // the complete new content of Dir; an empty list removes Dir
+	// Patch makes Files only the added and changed files of Dir: the rest stays as in
+	// Parent, less the paths in Delete (relative to Dir). Parent must be set.
+	Patch     bool
+	Delete    []string
 	Author    Signature
 	Committer Signature // the zero Signature means Author
 	Message   string

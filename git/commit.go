@@ -89,12 +89,28 @@ func fastImportStream(req ferry.CommitRequest) ([]byte, error) {
 	if req.Parent != "" {
 		fmt.Fprintf(&b, "from %s\n", req.Parent)
 	}
-	if req.Dir == "" {
+	seen := make(map[string]bool, len(req.Files))
+	switch {
+	case req.Patch:
+		if req.Parent == "" {
+			return nil, ferry.Errorf(ferry.EINVALID, "A patch commit needs a parent.")
+		}
+		for _, p := range req.Delete {
+			if err := ferry.ValidatePath(p); err != nil {
+				return nil, err
+			}
+			seen[p] = true
+			full := p
+			if req.Dir != "" {
+				full = path.Join(req.Dir, p)
+			}
+			fmt.Fprintf(&b, "D %s\n", quotePath(full))
+		}
+	case req.Dir == "":
 		b.WriteString("deleteall\n")
-	} else {
+	default:
 		fmt.Fprintf(&b, "D %s\n", quotePath(req.Dir))
 	}
-	seen := make(map[string]bool, len(req.Files))
 	for _, f := range req.Files {
 		if err := ferry.ValidatePath(f.Path); err != nil {
 			return nil, err

@@ -134,7 +134,7 @@ func (e *Engine) fetchRemoteTips(ctx context.Context, cache string, remote *cliR
 			if r.Tag != "" {
 				obj = r.Tag
 			}
-			if r.Name == up.Ref && obj != up.Object && readLooseRef(cache, r.Name) != obj {
+			if r.Name == up.Ref && obj != up.Object && readLooseRef(cache, r.Name) != obj && !e.hasCommit(ctx, cache, obj) {
 				specs = append(specs, "+"+r.Name+":"+r.Name)
 			}
 		}

@@ -313,16 +313,16 @@ func (p *push) commitAndPush(ctx context.Context, plan *ferry.SyncPlan) (string,
 	committer.When = author.When
 	var updates []ferry.RefUpdate
 	if !plan.UpToDate || p.head == "" {
-		files, err := p.commitFiles(ctx)
-		if err != nil {
-			return "", err
-		}
 		msg := p.run.PushMessage
 		if msg == "" {
 			msg = fmt.Sprintf("Update %s from Ferry namespace %s, revision %d", "/"+p.b.Path, p.b.Namespace, p.rev)
 		}
-		commit, err = p.s.Git.CommitFiles(ctx, p.remote, ferry.CommitRequest{Parent: p.head, Dir: p.b.Path, Files: files,
-			Author: author, Committer: committer, Message: msg})
+		req := ferry.CommitRequest{Parent: p.head, Dir: p.b.Path, Author: author, Committer: committer, Message: msg}
+		var err error
+		if req.Files, req.Delete, req.Patch, err = p.commitFiles(ctx, plan); err != nil {
+			return "", err
+		}
+		commit, err = p.s.Git.CommitFiles(ctx, p.remote, req)
 		if err != nil {
 			return "", err
 		}
@@ -364,22 +364,57 @@ func (p *push) commitAndPush(ctx context.Context, plan *ferry.SyncPlan) (string,
 	return fmt.Sprintf("pushed %s to %s%s", short(commit), p.ref, tagNote(p.run.Tag)), nil
 }
 
-// commitFiles reads our files' contents, with paths relative to the binding's path.
-func (p *push) commitFiles(ctx context.Context) ([]ferry.CommitFile, error) {
-	files := make([]ferry.CommitFile, 0, len(p.ours))
-	for path, e := range p.ours {
-		f, err := p.s.Store.ReadFile(ctx, p.b.Namespace, path, p.rev)
-		if err != nil {
-			return nil, err
-		}
-		rel := path
+// commitFiles reads the contents of the files to commit, with paths relative to the
+// binding's path, in one query per 500 blobs. When the path exists at the head, only the
+// added and modified files are read and the deleted ones listed (patch is true): the commit
+// keeps the rest of the head's tree. Otherwise all of ours are.
+func (p *push) commitFiles(ctx context.Context, plan *ferry.SyncPlan) (files []ferry.CommitFile, deleted []string, patch bool, err error) {
+	rel := func(path string) string {
 		if p.b.Directory != "" {
-			rel = strings.TrimPrefix(path, p.b.Directory+"/")
+			return strings.TrimPrefix(path, p.b.Directory+"/")
 		}
-		files = append(files, ferry.CommitFile{Path: rel, Mode: e.Mode, Content: f.Content})
+		return path
+	}
+	var paths []string
+	if patch = p.head != "" && len(p.theirs) > 0; patch {
+		for _, c := range plan.Changes {
+			if c.Action == ferry.ActionDeleted {
+				deleted = append(deleted, rel(c.Path))
+			} else {
+				paths = append(paths, c.Path)
+			}
+		}
+	} else {
+		for path := range p.ours {
+			paths = append(paths, path)
+		}
+	}
+	byBlob := map[string][]int{}
+	files = make([]ferry.CommitFile, len(paths))
+	ids := make([]string, 0, len(paths))
+	for i, path := range paths {
+		e := p.ours[path]
+		files[i] = ferry.CommitFile{Path: rel(path), Mode: e.Mode}
+		if len(byBlob[e.Blob]) == 0 {
+			ids = append(ids, e.Blob)
+		}
+		byBlob[e.Blob] = append(byBlob[e.Blob], i)
+	}
+	err = p.s.Store.ReadBlobs(ctx, ids, func(id string, content []byte) error {
+		for _, i := range byBlob[id] {
+			files[i].Content = content
+		}
+		delete(byBlob, id)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if len(byBlob) > 0 {
+		return nil, nil, false, fmt.Errorf("%d blobs of namespace %s are missing from the store", len(byBlob), p.b.Namespace)
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	return files, nil
+	return files, deleted, patch, nil
 }
 
 func actorEmail(actor string) string {

@@ -18,6 +18,8 @@ type Store interface {
 	ferry.BindingService
 	ferry.RunService
 	FindRunByID(ctx context.Context, id int64) (*ferry.Run, error)
+	// ReadBlobs calls fn with the content of each blob (by ferry.File.Blob ID), in any order.
+	ReadBlobs(ctx context.Context, ids []string, fn func(id string, content []byte) error) error
 	QueueRun(ctx context.Context, req ferry.RunRequest) (*ferry.Run, bool, error)
 	StartRun(ctx context.Context, id int64) (*ferry.Run, *ferry.Binding, error)
 	FinishRun(ctx context.Context, r *ferry.Run, retry bool) error

@@ -194,3 +194,40 @@ func (l *treeLister) batch(ctx context.Context, from string, n int) (*treeBatch,
 }
 
 func itoa64(n int64) string { return itoa(int(n)) }
+
+// ReadBlobs calls fn with the content of each blob in ids, in batches of one query each.
+func (db *DB) ReadBlobs(ctx context.Context, ids []string, fn func(id string, content []byte) error) error {
+	const batch = 500
+	for len(ids) > 0 {
+		n := min(batch, len(ids))
+		args := make([]any, n)
+		marks := make([]string, n)
+		for i, id := range ids[:n] {
+			args[i], marks[i] = id, "$"+itoa(i+1)
+		}
+		ids = ids[n:]
+		rows, err := db.read.QueryContext(ctx, `SELECT id, content FROM blobs WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			var content []byte
+			if err := rows.Scan(&id, &content); err != nil {
+				rows.Close()
+				return err
+			}
+			if err := fn(id, content); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
