@@ -253,3 +253,42 @@ func TestConcurrentWriters(t *testing.T) {
 		}
 	})
 }
+
+func TestReadBlobs(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		mustCreateNamespace(t, db, "dev")
+		files := map[string]string{}
+		for i := 0; i < 700; i++ { // more than one batch
+			files[fmt.Sprintf("f%03d", i)] = fmt.Sprint("content ", i%350) // half of them shared
+		}
+		write(t, db, "dev", files)
+		entries, _, err := db.ListTree(ctx, "dev", ferry.TreeQuery{Recursive: true, Page: ferry.Page{Limit: 1000}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{}
+		var ids []string
+		for _, e := range entries {
+			if _, ok := want[e.Blob]; !ok {
+				ids = append(ids, e.Blob)
+			}
+			want[e.Blob] = files[e.Path]
+		}
+		got := map[string]string{}
+		if err := db.ReadBlobs(ctx, append(ids, "0000000000000000000000000000000000000000000000000000000000000000"), func(id string, content []byte) error {
+			got[id] = string(content)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 350 || len(want) != 350 {
+			t.Fatalf("read %d blobs, want 350", len(got))
+		}
+		for id, c := range want {
+			if got[id] != c {
+				t.Fatalf("blob %s = %q, want %q", id, got[id], c)
+			}
+		}
+	})
+}
