@@ -2,8 +2,12 @@ package ferry
 
 import (
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"log/slog"
+	"strconv"
 	"time"
 )
 
@@ -13,8 +17,7 @@ const (
 	CredentialToken  = "token"   // a personal access token, with a username where the host wants one
 	CredentialBasic  = "basic"   // a username and a password
 
-	// CredentialGitHubApp is reserved for GitHub App credentials, which a later release adds.
-	CredentialGitHubApp = "github-app"
+	CredentialGitHubApp = "github-app" // a GitHub App's id, installation id and private key, for provider APIs
 )
 
 // MaxSecretLength is the longest token, password or passphrase, in bytes.
@@ -34,6 +37,9 @@ type Credential struct {
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 	RotatedAt   time.Time `json:"rotated_at,omitzero"` // when the secret was last replaced; zero if never
+
+	AppID          string `json:"app_id,omitempty"`          // github-app: the App's id or client id
+	InstallationID string `json:"installation_id,omitempty"` // github-app: the installation's id
 
 	// Secret is the material to store; it is set only on the way in, never returned by a
 	// find or a list, and never marshalled.
@@ -65,8 +71,70 @@ func (c *Credential) Validate() error {
 		if c.Username == "" || c.Secret.Password == "" {
 			return Errorf(EINVALID, "A basic credential needs a username and a password.")
 		}
+	case CredentialGitHubApp:
+		return c.validateGitHubApp()
 	}
 	return nil
+}
+
+// validateGitHubApp checks the ids and the private key of a github-app credential.
+func (c *Credential) validateGitHubApp() error {
+	if !validAppID(c.AppID) {
+		return Errorf(EINVALID, "A github-app credential needs app_id: the App's numeric id or its client id (Iv1.…), as its settings page shows.")
+	}
+	if _, err := strconv.ParseUint(c.InstallationID, 10, 63); err != nil || c.InstallationID[0] == '0' {
+		return Errorf(EINVALID, "A github-app credential needs installation_id: the number at the end of the installation's settings URL.")
+	}
+	if _, err := ParseRSAPrivateKey(c.Secret.PrivateKey); err != nil {
+		return err
+	}
+	return nil
+}
+
+// validAppID reports whether s is a GitHub App id (digits) or client id (letters, digits and '.').
+func validAppID(s string) bool {
+	if s == "" || len(s) > 64 || s[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseRSAPrivateKey parses a PEM RSA private key, PKCS #1 ("BEGIN RSA PRIVATE KEY", as
+// GitHub hands App keys out) or PKCS #8, of at least 2048 bits. Returns EINVALID, never
+// showing the key.
+func ParseRSAPrivateKey(pemBytes []byte) (*rsa.PrivateKey, error) {
+	block, _ := pem.Decode(pemBytes)
+	if block == nil {
+		return nil, Errorf(EINVALID, "The private key is not PEM: give the .pem file GitHub generated for the App.")
+	}
+	var key *rsa.PrivateKey
+	switch block.Type {
+	case "RSA PRIVATE KEY":
+		k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, Errorf(EINVALID, "The RSA private key does not parse.")
+		}
+		key = k
+	case "PRIVATE KEY":
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		rk, ok := k.(*rsa.PrivateKey)
+		if err != nil || !ok {
+			return nil, Errorf(EINVALID, "The private key is not an RSA key.")
+		}
+		key = rk
+	default:
+		return nil, Errorf(EINVALID, "The PEM block is %q, not an RSA private key.", clip(block.Type))
+	}
+	if key.N.BitLen() < 2048 {
+		return nil, Errorf(EINVALID, "The RSA key has %d bits; at least 2048 are needed.", key.N.BitLen())
+	}
+	return key, nil
 }
 
 // ValidateCredentialName returns EINVALID unless name follows the rules of namespace
@@ -78,24 +146,22 @@ func ValidateCredentialName(name string) error {
 	return nil
 }
 
-// ValidateCredentialKind returns EINVALID unless kind is ssh-key, token or basic.
+// ValidateCredentialKind returns EINVALID unless kind is ssh-key, token, basic or github-app.
 func ValidateCredentialKind(kind string) error {
 	switch kind {
-	case CredentialSSHKey, CredentialToken, CredentialBasic:
+	case CredentialSSHKey, CredentialToken, CredentialBasic, CredentialGitHubApp:
 		return nil
-	case CredentialGitHubApp:
-		return Errorf(EINVALID, "Kind github-app is reserved for GitHub App credentials, which Ferry does not support yet; use a token credential with a personal access token for now.")
 	case "":
-		return Errorf(EINVALID, "Kind is required: ssh-key, token or basic.")
+		return Errorf(EINVALID, "Kind is required: ssh-key, token, basic or github-app.")
 	}
-	return Errorf(EINVALID, "Kind %q is not one of ssh-key, token or basic.", clip(kind))
+	return Errorf(EINVALID, "Kind %q is not one of ssh-key, token, basic or github-app.", clip(kind))
 }
 
 // CredentialSecret is the secret half of a credential. It is never marshalled to JSON,
 // printed or logged: its String and LogValue methods redact it. MarshalBinary gives the
 // form that is encrypted at rest.
 type CredentialSecret struct {
-	PrivateKey []byte `json:"-"` // ssh-key: an unencrypted private key, OpenSSH PEM
+	PrivateKey []byte `json:"-"` // ssh-key: an unencrypted private key, OpenSSH PEM; github-app: the App's RSA key, PEM
 	Token      string `json:"-"` // token
 	Password   string `json:"-"` // basic
 }
@@ -145,8 +211,8 @@ type CredentialService interface {
 	// EINVALID for a malformed cursor.
 	ListCredentials(ctx context.Context, page Page) ([]*Credential, string, error)
 
-	// UpdateCredential replaces the username, public key, fingerprint and algorithm of
-	// credential c.Name with c's and, when c.Secret is set, its secret, all in one
+	// UpdateCredential replaces the username, public key, fingerprint, algorithm and App
+	// ids of credential c.Name with c's and, when c.Secret is set, its secret, all in one
 	// transaction; a new secret sets RotatedAt. It sets c's other fields from the stored
 	// credential. Returns ENOTFOUND if there is none and ECONFLICT if c.Kind differs.
 	UpdateCredential(ctx context.Context, c *Credential) error

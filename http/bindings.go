@@ -29,20 +29,28 @@ type BindingRequest struct {
 	Credential string `json:"credential,omitempty"`
 	Direction  string `json:"direction,omitempty"`
 	Schedule   string `json:"schedule,omitempty"`
+	// Webhook is "manual" for a webhook whose URL and secret the answer shows, once; "" or
+	// "none" for none.
+	Webhook string `json:"webhook,omitempty"`
 }
 
-// binding returns the binding req describes in namespace ns, validated.
+// binding returns the binding req describes in namespace ns, validated, and checks its
+// webhook mode.
 func (req *BindingRequest) binding(ns string) (*ferry.Binding, error) {
 	b := &ferry.Binding{Namespace: ns, Name: req.Name, Directory: req.Directory, URL: req.URL, Ref: req.Ref,
 		Path: req.Path, Credential: req.Credential, Direction: req.Direction, Schedule: req.Schedule}
-	return b, b.Validate()
+	if err := b.Validate(); err != nil {
+		return b, err
+	}
+	return b, checkWebhookMode(req.Webhook)
 }
 
-// BindingResponse is a binding as a create answers it: with its first pull, when one was
-// queued.
+// BindingResponse is a binding as the API answers it: with its webhook, if it has one, and
+// from a create with its first pull, when one was queued.
 type BindingResponse struct {
 	*ferry.Binding
-	FirstRun *ferry.Run `json:"first_run,omitempty"`
+	FirstRun *ferry.Run       `json:"first_run,omitempty"`
+	Webhook  *WebhookResponse `json:"webhook,omitempty"` // its secret only on the answer that issued it
 }
 
 // syncReady answers 503 and returns false when the server has no sync service.
@@ -99,7 +107,7 @@ func (s *Server) handleCreateBinding(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	resp, err := s.createBinding(r.Context(), b)
+	resp, err := s.createBinding(r.Context(), b, req.Webhook)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -108,9 +116,10 @@ func (s *Server) handleCreateBinding(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, resp)
 }
 
-// createBinding creates a validated binding through the sync service and returns it as
-// stored, status and all, with its first pull.
-func (s *Server) createBinding(ctx context.Context, b *ferry.Binding) (*BindingResponse, error) {
+// createBinding creates a validated binding through the sync service, with a webhook in
+// mode unless it is "", and returns it as stored, status and all, with its first pull. A
+// binding whose webhook cannot be made is removed again.
+func (s *Server) createBinding(ctx context.Context, b *ferry.Binding, webhookMode string) (*BindingResponse, error) {
 	run, err := s.Sync.CreateBinding(ctx, b, actorFrom(ctx))
 	if err != nil {
 		return nil, err
@@ -119,7 +128,16 @@ func (s *Server) createBinding(ctx context.Context, b *ferry.Binding) (*BindingR
 	if err != nil {
 		return nil, err
 	}
-	return &BindingResponse{Binding: stored, FirstRun: run}, nil
+	resp := &BindingResponse{Binding: stored, FirstRun: run}
+	if webhookMode != "" && webhookMode != ferry.WebhookNone {
+		if resp.Webhook, err = s.setWebhook(ctx, stored, webhookMode); err != nil {
+			if err := s.Sync.DeleteBinding(context.WithoutCancel(ctx), b.Namespace, b.Name); err != nil {
+				s.logger().Error("could not remove a binding whose webhook failed", "namespace", b.Namespace, "binding", b.Name, "err", err)
+			}
+			return nil, err
+		}
+	}
+	return resp, nil
 }
 
 func (s *Server) handleListBindings(w http.ResponseWriter, r *http.Request) {
@@ -158,7 +176,19 @@ func (s *Server) handleGetBinding(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, b)
+	wh, err := s.findWebhook(r.Context(), b.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, BindingResponse{Binding: b, Webhook: wh})
+}
+
+// bindingPatch is the body of PATCH …/bindings/{b}: a ferry.BindingUpdate and the webhook
+// mode ("manual", or "none" to remove it).
+type bindingPatch struct {
+	ferry.BindingUpdate
+	Webhook *string `json:"webhook"`
 }
 
 // handleUpdateBinding applies a ferry.BindingUpdate and answers with the binding as stored.
@@ -171,21 +201,39 @@ func (s *Server) handleUpdateBinding(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var u ferry.BindingUpdate
+	var u bindingPatch
 	if err := decodeJSON(w, r, s.maxRequestSize(), &u, false); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if _, err := s.Sync.UpdateBinding(r.Context(), ns, name, u); err != nil {
-		s.writeError(w, r, err)
-		return
+	if u.Webhook != nil {
+		if err := checkWebhookMode(*u.Webhook); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if u.Webhook == nil || u.BindingUpdate != (ferry.BindingUpdate{}) {
+		if _, err := s.Sync.UpdateBinding(r.Context(), ns, name, u.BindingUpdate); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	b, err := s.Bindings.FindBinding(r.Context(), ns, name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, b)
+	var wh *WebhookResponse
+	if u.Webhook != nil {
+		wh, err = s.setWebhook(r.Context(), b, *u.Webhook)
+	} else {
+		wh, err = s.findWebhook(r.Context(), b.ID)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, BindingResponse{Binding: b, Webhook: wh})
 }
 
 func (s *Server) handleDeleteBinding(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,10 @@
 package http
 
 import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,16 +28,19 @@ func (s *Server) registerCredentialRoutes(mux *http.ServeMux) {
 
 // CredentialRequest is the body of POST /api/v1/credentials. An ssh-key credential sets
 // Generate or PrivateKey (with Passphrase if the key is encrypted); a token credential
-// sets Token and optionally Username; a basic credential sets Username and Password.
+// sets Token and optionally Username; a basic credential sets Username and Password; a
+// github-app credential sets AppID, InstallationID and PrivateKey (the App's PEM key).
 type CredentialRequest struct {
-	Name       string           `json:"name"`
-	Kind       string           `json:"kind"`
-	Username   string           `json:"username,omitempty"`
-	Generate   *GenerateRequest `json:"generate,omitempty"`
-	PrivateKey string           `json:"private_key,omitempty"`
-	Passphrase string           `json:"passphrase,omitempty"`
-	Token      string           `json:"token,omitempty"`
-	Password   string           `json:"password,omitempty"`
+	Name           string           `json:"name"`
+	Kind           string           `json:"kind"`
+	Username       string           `json:"username,omitempty"`
+	Generate       *GenerateRequest `json:"generate,omitempty"`
+	PrivateKey     string           `json:"private_key,omitempty"`
+	Passphrase     string           `json:"passphrase,omitempty"`
+	Token          string           `json:"token,omitempty"`
+	Password       string           `json:"password,omitempty"`
+	AppID          string           `json:"app_id,omitempty"`
+	InstallationID string           `json:"installation_id,omitempty"`
 }
 
 // GenerateRequest asks for a new key pair of Algorithm: ed25519 or rsa-4096.
@@ -100,7 +107,8 @@ func newCredential(req *CredentialRequest) (*ferry.Credential, error) {
 	}
 	c := &ferry.Credential{Name: req.Name, Kind: req.Kind, Username: req.Username, Secret: &ferry.CredentialSecret{}}
 	given := map[string]bool{"username": req.Username != "", "generate": req.Generate != nil,
-		"private_key": req.PrivateKey != "", "passphrase": req.Passphrase != "", "token": req.Token != "", "password": req.Password != ""}
+		"private_key": req.PrivateKey != "", "passphrase": req.Passphrase != "", "token": req.Token != "", "password": req.Password != "",
+		"app_id": req.AppID != "", "installation_id": req.InstallationID != ""}
 	switch req.Kind {
 	case ferry.CredentialSSHKey:
 		if err := onlyFields(given, req.Kind, "generate", "private_key", "passphrase"); err != nil {
@@ -145,6 +153,14 @@ func newCredential(req *CredentialRequest) (*ferry.Credential, error) {
 			return nil, err
 		}
 		c.Secret.Password = req.Password
+	case ferry.CredentialGitHubApp:
+		if err := onlyFields(given, req.Kind, "app_id", "installation_id", "private_key"); err != nil {
+			return nil, err
+		}
+		c.AppID, c.InstallationID = req.AppID, req.InstallationID
+		if err := setAppKey(c, req.PrivateKey); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkUsername(req.Username); err != nil {
 		return nil, err
@@ -158,9 +174,30 @@ func setPair(c *ferry.Credential, p *sshkey.Pair) {
 	c.Secret = &ferry.CredentialSecret{PrivateKey: p.PrivateKey}
 }
 
+// setAppKey puts a GitHub App's PEM private key into a github-app credential, with the
+// SHA-256 fingerprint GitHub shows beside the App's keys.
+func setAppKey(c *ferry.Credential, pemKey string) error {
+	if pemKey == "" {
+		return ferry.Errorf(ferry.EINVALID, "A github-app credential needs private_key: the .pem file generated in the App's settings.")
+	}
+	key, err := ferry.ParseRSAPrivateKey([]byte(pemKey))
+	if err != nil {
+		return err
+	}
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(der)
+	c.Fingerprint = "SHA256:" + base64.StdEncoding.EncodeToString(sum[:])
+	c.Algorithm = fmt.Sprintf("rsa-%d", key.N.BitLen())
+	c.Secret = &ferry.CredentialSecret{PrivateKey: []byte(pemKey)}
+	return nil
+}
+
 // onlyFields returns EINVALID naming the first given field that is not allowed for kind.
 func onlyFields(given map[string]bool, kind string, allowed ...string) error {
-	for _, f := range []string{"username", "generate", "private_key", "passphrase", "token", "password"} {
+	for _, f := range []string{"username", "generate", "private_key", "passphrase", "token", "password", "app_id", "installation_id"} {
 		if !given[f] || contains(allowed, f) {
 			continue
 		}

@@ -51,6 +51,8 @@ func rotatable(c *ferry.Credential) error {
 		return ferry.Errorf(ferry.EINVALID, `Credential %q holds a token, which Ferry cannot make: create a new token with the provider and set it with PATCH /api/v1/credentials/%s {"token": …} (ferry cred update %s --token-file FILE).`, c.Name, c.Name, c.Name)
 	case c.Kind == ferry.CredentialBasic:
 		return ferry.Errorf(ferry.EINVALID, `Credential %q holds a password, which Ferry cannot make: set the new one with PATCH /api/v1/credentials/%s {"password": …} (ferry cred update %s --password-file FILE).`, c.Name, c.Name, c.Name)
+	case c.Kind == ferry.CredentialGitHubApp:
+		return ferry.Errorf(ferry.EINVALID, `Credential %q holds a GitHub App's key, which only GitHub makes: generate a new private key in the App's settings and set it with PATCH /api/v1/credentials/%s {"private_key": …} (ferry cred update %s --import-key FILE).`, c.Name, c.Name, c.Name)
 	case !c.Generated:
 		return ferry.Errorf(ferry.EINVALID, `Credential %q holds an imported key, which Ferry cannot replace by itself: import the new private key with PATCH /api/v1/credentials/%s {"private_key": …} (ferry cred update %s --import-key FILE).`, c.Name, c.Name, c.Name)
 	}
@@ -91,6 +93,8 @@ func applyPatch(c *ferry.Credential, p *CredentialPatch) error {
 		allowed = []string{"username", "token"}
 	case c.Kind == ferry.CredentialBasic:
 		allowed = []string{"username", "password"}
+	case c.Kind == ferry.CredentialGitHubApp:
+		allowed = []string{"private_key"}
 	case c.Generated:
 		if given["private_key"] {
 			return ferry.Errorf(ferry.EINVALID, "Credential %q holds a key Ferry generated; make a new one with POST /api/v1/credentials/%s/rotate (ferry cred rotate %s), or create another credential to import a key.", c.Name, c.Name, c.Name)
@@ -125,6 +129,8 @@ func applyPatch(c *ferry.Credential, p *CredentialPatch) error {
 			return err
 		}
 		c.Secret = &ferry.CredentialSecret{Password: *p.Password}
+	case p.PrivateKey != nil && c.Kind == ferry.CredentialGitHubApp:
+		return setAppKey(c, *p.PrivateKey)
 	case p.PrivateKey != nil:
 		var pass []byte
 		if p.Passphrase != nil {

@@ -36,7 +36,7 @@ func (s *Server) handleCreateMirroredNamespace(w http.ResponseWriter, r *http.Re
 		s.writeError(w, r, err)
 		return
 	}
-	mirror, err := s.createBinding(r.Context(), b)
+	mirror, err := s.createBinding(r.Context(), b, req.Mirror.Webhook)
 	if err != nil {
 		s.rollbackNamespace(r, ns.Name)
 		s.writeError(w, r, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/ferrygit/ferry"
+	"github.com/ferrygit/ferry/webhook"
 )
 
 // DefaultMaxRequestSize is the default limit on a JSON request body, such as a batch of changes.
@@ -40,6 +41,14 @@ type Server struct {
 	Sync     ferry.SyncService    // changes bindings and starts pulls; nil: those routes answer 503
 	Pusher   ferry.Pusher         // pushes and plans dry runs; nil: push and dry runs answer 503
 
+	Providers ferry.ProviderManager // provider connections and their repositories; nil: those routes answer 503
+
+	Webhooks ferry.WebhookService // bindings' webhooks and deliveries; nil: webhooks answer 503
+
+	// PublicURL is the base URL at which Git providers reach the server, for webhook URLs;
+	// "" for URL().
+	PublicURL string
+
 	// Ready reports whether the server can do its work (its database answers); nil means
 	// always ready.
 	Ready func(ctx context.Context) error
@@ -57,6 +66,7 @@ type Server struct {
 	once    sync.Once
 	handler http.Handler
 	mux     *http.ServeMux
+	hooks   *webhook.Receiver
 
 	ln  net.Listener
 	srv *http.Server
@@ -147,6 +157,8 @@ func (s *Server) Handler() http.Handler {
 		s.registerBindingRoutes(s.mux)
 		s.registerRunRoutes(s.mux)
 		s.registerPushRoutes(s.mux)
+		s.registerProviderRoutes(s.mux)
+		s.registerHookRoutes(s.mux)
 		s.handler = s.observe(secureHeaders(checkAPIPath(http.HandlerFunc(s.route))))
 	})
 	return s.handler

@@ -12,7 +12,7 @@ import (
 )
 
 // credentialColumns are the public columns of a credential, in the order scanCredential reads.
-const credentialColumns = `id, name, kind, username, public_key, fingerprint, algorithm, generated, created_at, updated_at, rotated_at`
+const credentialColumns = `id, name, kind, username, public_key, fingerprint, algorithm, generated, created_at, updated_at, rotated_at, app_id, installation_id`
 
 // secretContext is the additional data a credential's secret is sealed with: a sealed
 // secret opens only for the credential it was sealed for.
@@ -48,9 +48,9 @@ func (db *DB) CreateCredential(ctx context.Context, c *ferry.Credential) error {
 		return err
 	}
 	defer tx.Rollback()
-	err = tx.QueryRowContext(ctx, `INSERT INTO credentials (name, kind, username, public_key, fingerprint, algorithm, generated, secret, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
-		c.Name, c.Kind, c.Username, c.PublicKey, c.Fingerprint, c.Algorithm, c.Generated, sealed, tx.now).Scan(&c.ID)
+	err = tx.QueryRowContext(ctx, `INSERT INTO credentials (name, kind, username, public_key, fingerprint, algorithm, generated, secret, created_at, updated_at, app_id, installation_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) RETURNING id`,
+		c.Name, c.Kind, c.Username, c.PublicKey, c.Fingerprint, c.Algorithm, c.Generated, sealed, tx.now, c.AppID, c.InstallationID).Scan(&c.ID)
 	if isUniqueViolation(err) {
 		return ferry.Errorf(ferry.ECONFLICT, "Credential %q exists already.", c.Name)
 	} else if err != nil {
@@ -82,7 +82,7 @@ func scanCredential(row scanner) (*ferry.Credential, error) {
 	c := &ferry.Credential{}
 	var rotated sql.NullTime
 	if err := row.Scan(&c.ID, &c.Name, &c.Kind, &c.Username, &c.PublicKey, &c.Fingerprint, &c.Algorithm, &c.Generated,
-		&c.CreatedAt, &c.UpdatedAt, &rotated); err != nil {
+		&c.CreatedAt, &c.UpdatedAt, &rotated, &c.AppID, &c.InstallationID); err != nil {
 		return nil, err
 	}
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
@@ -149,10 +149,10 @@ func (db *DB) UpdateCredential(ctx context.Context, c *ferry.Credential) error {
 	if c.Kind != old.Kind {
 		return ferry.Errorf(ferry.ECONFLICT, "Credential %q is a %s credential, not %s.", c.Name, old.Kind, c.Kind)
 	}
-	q := `UPDATE credentials SET username = $1, public_key = $2, fingerprint = $3, algorithm = $4, updated_at = $5`
-	args := []any{c.Username, c.PublicKey, c.Fingerprint, c.Algorithm, tx.now}
+	q := `UPDATE credentials SET username = $1, public_key = $2, fingerprint = $3, algorithm = $4, updated_at = $5, app_id = $6, installation_id = $7`
+	args := []any{c.Username, c.PublicKey, c.Fingerprint, c.Algorithm, tx.now, c.AppID, c.InstallationID}
 	if sealed != nil {
-		q += `, secret = $6, rotated_at = $5`
+		q += `, secret = $8, rotated_at = $5`
 		args = append(args, sealed)
 	}
 	args = append(args, old.ID)

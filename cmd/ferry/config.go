@@ -34,6 +34,7 @@ type Config struct {
 	GitTimeout      time.Duration
 	Workers         int           // runs carried out at once
 	RunRetention    time.Duration // how long finished runs are kept
+	PublicURL       string        // the base URL Git providers reach the server at, for webhook URLs; "" for the listen address
 }
 
 // configVar describes one setting: its flag, its environment variable and its usage text.
@@ -56,6 +57,7 @@ var configVars = []configVar{
 	{flag: "git-timeout", env: "FERRY_GIT_TIMEOUT", def: "120s", usage: "how long one git operation (list refs, fetch, push) may take"},
 	{flag: "workers", env: "FERRY_WORKERS", def: "4", usage: "how many pulls and pushes run at once"},
 	{flag: "run-retention", env: "FERRY_RUN_RETENTION", def: "2160h", usage: "how long finished runs are kept (default 90 days)"},
+	{flag: "public-url", env: "FERRY_PUBLIC_URL", usage: "the base URL at which Git providers reach this server (https://ferry.example.com), for webhook URLs; default http://<listen address>"},
 }
 
 // loadConfig reads the config from args and the environment. It returns errUsage after
@@ -123,6 +125,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*C
 		AdminToken:  raw["admin-token"],
 		LogFormat:   raw["log-format"],
 		LogLevel:    raw["log-level"],
+		PublicURL:   strings.TrimSuffix(raw["public-url"], "/"),
 
 		SecretKey:     getenv("FERRY_SECRET_KEY"),
 		SecretKeyFile: *secretKeyFile,
@@ -174,6 +177,12 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--database-url: must be a PostgreSQL URL such as postgres://user@host:5432/ferry")
 		}
 	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("--public-url: %q is not a base URL such as https://ferry.example.com", c.PublicURL)
+		}
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format: %q is not text or json", c.LogFormat)
 	}
@@ -221,7 +230,7 @@ func (c *Config) Redacted() []any {
 	}
 	return []any{"listen", c.Listen, "database", db, "admin_token", token, "log_format", c.LogFormat,
 		"max_file_size", ferry.HumanBytes(c.MaxFileSize), "secret_key", secretKey,
-		"allow_hosts", strings.Join(c.Policy.AllowHosts, ","), "allow_insecure_http", c.Policy.AllowInsecureHTTP, "git_timeout", c.GitTimeout}
+		"allow_hosts", strings.Join(c.Policy.AllowHosts, ","), "allow_insecure_http", c.Policy.AllowInsecureHTTP, "git_timeout", c.GitTimeout, "public_url", c.PublicURL}
 }
 
 // newLogger returns the logger the config asks for, writing to w.

@@ -23,7 +23,7 @@ func init() {
 // credCommands are the subcommands of "ferry cred". Secrets come from files or standard
 // input, never from the command line, where other users could read them.
 var credCommands = []subcommand{
-	{name: "create", args: "NAME (--generate ed25519|rsa-4096 | --import-key FILE [--passphrase-file F] | --token-file F|- [--username U] | --basic --username U --password-file F|-) [--json]",
+	{name: "create", args: "NAME (--generate ed25519|rsa-4096 | --import-key FILE [--passphrase-file F] | --token-file F|- [--username U] | --basic --username U --password-file F|- | --github-app --app-id ID --installation-id ID --import-key APP.pem) [--json]",
 		summary: "Create a credential; for a generated key, print the public key to paste into the provider", run: runCredCreate},
 	{name: "list", args: "[--json]", summary: "List credentials", run: runCredList},
 	{name: "get", args: "NAME [--json]", summary: "Show a credential's public half", run: runCredGet},
@@ -89,6 +89,9 @@ func runCredCreate(ctx context.Context, m *Main, sub subcommand, args []string) 
 	fs := sub.flagSet(m, "cred")
 	generate := fs.String("generate", "", "generate a key pair: `ALGORITHM` ed25519 or rsa-4096")
 	basic := fs.Bool("basic", false, "create a basic credential: --username and --password-file")
+	githubApp := fs.Bool("github-app", false, "create a github-app credential: --app-id, --installation-id and the App's private key with --import-key")
+	appID := fs.String("app-id", "", "the GitHub App's `ID` (or client id)")
+	installationID := fs.String("installation-id", "", "the GitHub App installation's `ID`")
 	username := fs.String("username", "", "the username of a token or basic credential")
 	asJSON := fs.Bool("json", false, "print the credential as JSON")
 	secrets := addSecretFlags(fs)
@@ -102,6 +105,10 @@ func runCredCreate(ctx context.Context, m *Main, sub subcommand, args []string) 
 	}
 	req := ferryhttp.CredentialRequest{Name: pos[0], Username: *username, PrivateKey: key, Passphrase: passphrase, Token: token, Password: password}
 	switch {
+	case *githubApp:
+		req.Kind, req.AppID, req.InstallationID = ferry.CredentialGitHubApp, *appID, *installationID
+	case *appID != "" || *installationID != "":
+		return errors.New("--app-id and --installation-id go with --github-app")
 	case *generate != "":
 		req.Kind, req.Generate = ferry.CredentialSSHKey, &ferryhttp.GenerateRequest{Algorithm: *generate}
 	case *secrets.importKey != "":
@@ -111,7 +118,7 @@ func runCredCreate(ctx context.Context, m *Main, sub subcommand, args []string) 
 	case *secrets.tokenFile != "":
 		req.Kind = ferry.CredentialToken
 	default:
-		fmt.Fprintln(m.Stderr, "ferry cred create: say what to create: --generate, --import-key, --token-file or --basic")
+		fmt.Fprintln(m.Stderr, "ferry cred create: say what to create: --generate, --import-key, --token-file, --basic or --github-app")
 		fs.Usage()
 		return errUsage
 	}
@@ -176,6 +183,9 @@ func runCredList(ctx context.Context, m *Main, sub subcommand, args []string) er
 
 // credDetail is the one-line summary of a credential's public half.
 func credDetail(c *ferry.Credential) string {
+	if c.Kind == ferry.CredentialGitHubApp {
+		return "app " + c.AppID + " installation " + c.InstallationID + " " + c.Fingerprint
+	}
 	if c.Kind == ferry.CredentialSSHKey {
 		how := "imported"
 		if c.Generated {
@@ -214,6 +224,9 @@ func runCredGet(ctx context.Context, m *Main, sub subcommand, args []string) err
 	}
 	if cred.Kind == ferry.CredentialSSHKey {
 		fmt.Fprintf(tw, "Algorithm:\t%s\nGenerated:\t%t\nFingerprint:\t%s\n", cred.Algorithm, cred.Generated, cred.Fingerprint)
+	}
+	if cred.Kind == ferry.CredentialGitHubApp {
+		fmt.Fprintf(tw, "App ID:\t%s\nInstallation ID:\t%s\nKey fingerprint:\t%s\n", cred.AppID, cred.InstallationID, cred.Fingerprint)
 	}
 	fmt.Fprintf(tw, "Created:\t%s\nUpdated:\t%s\n", cred.CreatedAt.UTC().Format(time.RFC3339), cred.UpdatedAt.UTC().Format(time.RFC3339))
 	if !cred.RotatedAt.IsZero() {

@@ -119,7 +119,7 @@ func TestCredCommands(t *testing.T) {
 			shown = append(shown, r.err.Error())
 		})
 	}
-	if r := runCLI(t, env, "", "cred", "create", "x"); r.err != errUsage || !strings.Contains(r.stderr, "--generate, --import-key, --token-file or --basic") {
+	if r := runCLI(t, env, "", "cred", "create", "x"); r.err != errUsage || !strings.Contains(r.stderr, "--generate, --import-key, --token-file, --basic or --github-app") {
 		t.Errorf("create without a kind: %v\n%s", r.err, r.stderr)
 	}
 

@@ -83,6 +83,10 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 	defer closeQueue()
 	syncer.Queue = queue
 	srv.Bindings, srv.Runs, srv.Sync, srv.Pusher = db, db, syncer, syncer
+	providers := newProviderService(db, cfg.Policy, logger)
+	srv.Providers = providers
+	defer startRepositoryRefresh(ctx, providers)()
+	srv.Webhooks, srv.PublicURL = db, cfg.PublicURL
 	srv.Ready = db.Ping
 	srv.AdminTokenHash = hash
 	srv.Logger = logger
@@ -96,6 +100,9 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	logger.Info("serving", "url", srv.URL())
+	if cfg.PublicURL == "" {
+		logger.Info("webhook URLs use the listen address; set --public-url to the address Git providers reach", "url", srv.URL())
+	}
 	if ready != nil {
 		ready <- srv.URL()
 	}
