@@ -1,6 +1,6 @@
-// Package webhooktest turns the real, published provider payloads in the shared fixtures
-// (../shared/fixtures/providers beside the repository, or $FERRY_PROVIDER_FIXTURES) into
-// webhook deliveries signed as each provider signs them, for tests.
+// Package webhooktest turns the real, published provider payloads (webhook/testdata/providers,
+// copied unchanged from the shared fixtures, or $FERRY_PROVIDER_FIXTURES) into webhook
+// deliveries signed as each provider signs them, for tests.
 package webhooktest
 
 import (
@@ -20,7 +20,9 @@ import (
 	"testing"
 )
 
-// Dir returns the directory of the provider fixtures, failing the test when it is missing.
+// Dir returns the directory of the provider fixtures: $FERRY_PROVIDER_FIXTURES when set, else
+// webhook/testdata/providers in the repository (a copy of the shared fixtures' webhook
+// payloads). It fails the test when the directory is missing.
 func Dir(t testing.TB) string {
 	t.Helper()
 	if dir := os.Getenv("FERRY_PROVIDER_FIXTURES"); dir != "" {
@@ -32,7 +34,7 @@ func Dir(t testing.TB) string {
 	}
 	for dir := wd; ; dir = filepath.Dir(dir) {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			fixtures := filepath.Join(dir, "..", "shared", "fixtures", "providers")
+			fixtures := filepath.Join(dir, "webhook", "testdata", "providers")
 			if _, err := os.Stat(fixtures); err != nil {
 				t.Fatalf("the provider fixtures are not at %s (set FERRY_PROVIDER_FIXTURES): %v", fixtures, err)
 			}
