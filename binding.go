@@ -26,18 +26,26 @@ const (
 // Binding links a namespace directory to a path at a ref of a Git repository ("git version
 // control", "mirror").
 type Binding struct {
-	ID         int64     `json:"id"`
-	Namespace  string    `json:"namespace"`
-	Name       string    `json:"name"`
-	Directory  string    `json:"directory"`            // in the namespace: "" is the root
-	URL        string    `json:"url"`                  // the remote, as ParseRemoteURL reads it
-	Ref        string    `json:"ref"`                  // a branch ("main" or "refs/heads/main"); "" for the remote's default branch
-	Path       string    `json:"path"`                 // in the repository: "" is the root
-	Credential string    `json:"credential,omitempty"` // a credential's name; "" for a public remote
-	Direction  string    `json:"direction"`
-	Schedule   string    `json:"schedule,omitempty"` // a cron expression; "" for no polling
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	ID         int64  `json:"id"`
+	Namespace  string `json:"namespace"`
+	Name       string `json:"name"`
+	Directory  string `json:"directory"`            // in the namespace: "" is the root
+	URL        string `json:"url"`                  // the remote, as ParseRemoteURL reads it
+	Ref        string `json:"ref"`                  // a branch ("main" or "refs/heads/main"); "" for the remote's default branch
+	Path       string `json:"path"`                 // in the repository: "" is the root
+	Credential string `json:"credential,omitempty"` // a credential's name; "" for a public remote
+	Direction  string `json:"direction"`
+	Schedule   string `json:"schedule,omitempty"` // a cron expression; "" for no polling
+	// Provider and Repository name the provider connection and repository the binding was
+	// made through, instead of a URL; URL is then resolved from the provider's list.
+	Provider   string `json:"provider,omitempty"`
+	Repository string `json:"repository,omitempty"`
+	// HookID and DeployKeyID are the provider's ids of the webhook and deploy key Ferry
+	// created for the binding; "" when there is none.
+	HookID      string    `json:"hook_id,omitempty"`
+	DeployKeyID string    `json:"deploy_key_id,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 
 	Status BindingStatus `json:"status"`
 }
@@ -73,11 +81,23 @@ func (b *Binding) Validate() error {
 	if err := ValidateDir(b.Path); err != nil {
 		return Errorf(EINVALID, "Path: %s", ErrorMessage(err))
 	}
-	if b.URL == "" {
+	if b.Provider != "" || b.Repository != "" {
+		if err := ValidateNamespaceName(b.Provider); err != nil {
+			return Errorf(EINVALID, "Provider name: %s", ErrorMessage(err))
+		}
+		if err := ValidateRepositoryName(b.Repository); err != nil {
+			return err
+		}
+	}
+	if b.URL == "" && b.Provider != "" {
+		// resolved from the provider's repository list before the binding is stored
+	} else if b.URL == "" {
 		return Errorf(EINVALID, "URL is required: the repository to sync with, such as https://github.com/acme/config.git or ssh://git@host/org/repo.git.")
 	}
-	if _, err := ParseRemoteURL(b.URL); err != nil {
-		return err
+	if b.URL != "" {
+		if _, err := ParseRemoteURL(b.URL); err != nil {
+			return err
+		}
 	}
 	if b.Ref != "" {
 		if err := ValidateBranchRef(b.Ref); err != nil {
@@ -124,6 +144,17 @@ type BindingUpdate struct {
 	Credential *string `json:"credential"`
 	Direction  *string `json:"direction"`
 	Schedule   *string `json:"schedule"`
+	// Provider and Repository move a binding to another repository of a provider; with
+	// Provider "" the binding is no longer made through a provider and needs URL.
+	Provider   *string `json:"provider"`
+	Repository *string `json:"repository"`
+}
+
+// ChangesRepository reports whether u moves a binding made through a provider, b, to
+// another provider, repository or URL.
+func (u *BindingUpdate) ChangesRepository(b *Binding) bool {
+	return u.Provider != nil && *u.Provider != b.Provider || u.Repository != nil && *u.Repository != b.Repository ||
+		b.Provider != "" && u.URL != nil && *u.URL != b.URL
 }
 
 // Apply sets the fields u carries on b.
@@ -131,7 +162,7 @@ func (u *BindingUpdate) Apply(b *Binding) {
 	for _, f := range []struct {
 		from *string
 		to   *string
-	}{{u.Directory, &b.Directory}, {u.URL, &b.URL}, {u.Ref, &b.Ref}, {u.Path, &b.Path}, {u.Credential, &b.Credential}, {u.Direction, &b.Direction}, {u.Schedule, &b.Schedule}} {
+	}{{u.Directory, &b.Directory}, {u.URL, &b.URL}, {u.Ref, &b.Ref}, {u.Path, &b.Path}, {u.Credential, &b.Credential}, {u.Direction, &b.Direction}, {u.Schedule, &b.Schedule}, {u.Provider, &b.Provider}, {u.Repository, &b.Repository}} {
 		if f.from != nil {
 			*f.to = *f.from
 		}
@@ -161,4 +192,15 @@ type BindingService interface {
 
 	// DeleteBinding removes a binding and its runs. Returns ENOTFOUND if there is none.
 	DeleteBinding(ctx context.Context, ns, name string) error
+}
+
+// BindOptions are what a binding made through a provider asks of it.
+type BindOptions struct {
+	// Webhook is manual, managed (Ferry creates the hook at the provider) or none; "" is
+	// managed for a binding that names a provider and none otherwise.
+	Webhook string
+	// DeployKey registers the binding's generated SSH credential as a deploy key of the
+	// repository: read-only for pull, read-write for push and both.
+	DeployKey bool
+	Actor     string
 }

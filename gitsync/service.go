@@ -97,6 +97,9 @@ func (s *Service) prepare(b *ferry.Binding) error {
 		next := sched.Next(s.now())
 		b.Status.NextRunAt = &next
 	}
+	if b.URL == "" {
+		return ferry.Errorf(ferry.EINVALID, "Binding %q names provider %q, whose repository URL was not resolved; this server binds through providers only with a provider connection.", b.Name, b.Provider)
+	}
 	remote, _ := ferry.ParseRemoteURL(b.URL)
 	if err := s.Policy.Check(remote); err != nil {
 		return err

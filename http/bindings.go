@@ -32,15 +32,37 @@ type BindingRequest struct {
 	// Webhook is "manual" for a webhook whose URL and secret the answer shows, once; "" or
 	// "none" for none.
 	Webhook string `json:"webhook,omitempty"`
+	// Provider and Repository name a provider connection and one of its repositories
+	// instead of URL; the webhook is then managed unless Webhook says otherwise.
+	Provider   string `json:"provider,omitempty"`
+	Repository string `json:"repository,omitempty"`
+	// DeployKey registers the binding's generated ssh-key credential as a deploy key.
+	DeployKey bool `json:"deploy_key,omitempty"`
 }
 
 // binding returns the binding req describes in namespace ns, validated, and checks its
 // webhook mode.
 func (req *BindingRequest) binding(ns string) (*ferry.Binding, error) {
 	b := &ferry.Binding{Namespace: ns, Name: req.Name, Directory: req.Directory, URL: req.URL, Ref: req.Ref,
-		Path: req.Path, Credential: req.Credential, Direction: req.Direction, Schedule: req.Schedule}
+		Path: req.Path, Credential: req.Credential, Direction: req.Direction, Schedule: req.Schedule,
+		Provider: req.Provider, Repository: req.Repository}
+	if req.Provider != "" && req.URL != "" {
+		return b, ferry.Errorf(ferry.EINVALID, "Give url, or provider and repository, not both.")
+	}
+	if req.Repository != "" && req.Provider == "" {
+		return b, ferry.Errorf(ferry.EINVALID, "Field repository needs provider: the provider connection it belongs to.")
+	}
 	if err := b.Validate(); err != nil {
 		return b, err
+	}
+	if req.Provider != "" {
+		if req.Webhook != "" && req.Webhook != ferry.WebhookNone {
+			return b, ferry.ValidateWebhookMode(req.Webhook)
+		}
+		return b, nil
+	}
+	if req.DeployKey {
+		return b, ferry.Errorf(ferry.EINVALID, "Field deploy_key needs provider and repository.")
 	}
 	return b, checkWebhookMode(req.Webhook)
 }
@@ -107,7 +129,12 @@ func (s *Server) handleCreateBinding(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	resp, err := s.createBinding(r.Context(), b, req.Webhook)
+	var resp *BindingResponse
+	if b.Provider != "" {
+		resp, err = s.createProviderBinding(r.Context(), b, ferry.BindOptions{Webhook: req.Webhook, DeployKey: req.DeployKey, Actor: actorFrom(r.Context())})
+	} else {
+		resp, err = s.createBinding(r.Context(), b, req.Webhook)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -136,6 +163,30 @@ func (s *Server) createBinding(ctx context.Context, b *ferry.Binding, webhookMod
 			}
 			return nil, err
 		}
+	}
+	return resp, nil
+}
+
+// createProviderBinding makes a binding through a provider connection with the Binder,
+// which leaves nothing behind at the provider when it fails.
+func (s *Server) createProviderBinding(ctx context.Context, b *ferry.Binding, opts ferry.BindOptions) (*BindingResponse, error) {
+	if s.Binder == nil {
+		return nil, ferry.Errorf(ferry.EUNAVAILABLE, "This server makes no bindings through provider connections.")
+	}
+	run, secret, err := s.Binder.CreateBinding(ctx, b, opts)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := s.Bindings.FindBinding(ctx, b.Namespace, b.Name)
+	if err != nil {
+		return nil, err
+	}
+	resp := &BindingResponse{Binding: stored, FirstRun: run}
+	if resp.Webhook, err = s.findWebhook(ctx, stored.ID); err != nil {
+		return nil, err
+	}
+	if resp.Webhook != nil {
+		resp.Webhook.Secret = secret
 	}
 	return resp, nil
 }
@@ -212,8 +263,18 @@ func (s *Server) handleUpdateBinding(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if u.Webhook != nil && s.Binder != nil {
+		if cur, err := s.Bindings.FindBinding(r.Context(), ns, name); err == nil && cur.HookID != "" {
+			s.writeError(w, r, ferry.Errorf(ferry.EINVALID, "Binding %q has a webhook Ferry manages at provider %q; delete and re-create the binding to change it.", name, cur.Provider))
+			return
+		}
+	}
 	if u.Webhook == nil || u.BindingUpdate != (ferry.BindingUpdate{}) {
-		if _, err := s.Sync.UpdateBinding(r.Context(), ns, name, u.BindingUpdate); err != nil {
+		update := s.Sync.UpdateBinding
+		if s.Binder != nil {
+			update = s.Binder.UpdateBinding
+		}
+		if _, err := update(r.Context(), ns, name, u.BindingUpdate); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -241,7 +302,9 @@ func (s *Server) handleDeleteBinding(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ns, name, err := bindingParams(r)
-	if err == nil {
+	if err == nil && s.Binder != nil {
+		err = s.Binder.DeleteBinding(r.Context(), ns, name)
+	} else if err == nil {
 		err = s.Sync.DeleteBinding(r.Context(), ns, name)
 	}
 	if err != nil {

@@ -110,6 +110,10 @@ func (s *Server) handleRotateWebhook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if b.HookID != "" {
+		s.writeError(w, r, ferry.Errorf(ferry.EINVALID, "Binding %q has a webhook Ferry manages at provider %q; its secret cannot be rotated here.", name, b.Provider))
+		return
+	}
 	resp, err := s.issueWebhook(r.Context(), b.ID, old.Mode)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -201,6 +205,16 @@ func (s *Server) findWebhook(ctx context.Context, bindingID int64) (*WebhookResp
 	wh.URL = s.hookURL(bindingID)
 	return &WebhookResponse{Webhook: wh}, nil
 }
+
+// Binder makes bindings through provider connections: gitsync.Binder.
+type Binder interface {
+	CreateBinding(ctx context.Context, b *ferry.Binding, opts ferry.BindOptions) (*ferry.Run, string, error)
+	UpdateBinding(ctx context.Context, ns, name string, u ferry.BindingUpdate) (*ferry.Binding, error)
+	DeleteBinding(ctx context.Context, ns, name string) error
+}
+
+// HookURL returns the URL at which providers deliver a binding's webhooks.
+func (s *Server) HookURL(bindingID int64) string { return s.hookURL(bindingID) }
 
 // hookURL returns the URL at which providers deliver a binding's webhooks.
 func (s *Server) hookURL(bindingID int64) string {

@@ -43,6 +43,9 @@ type Server struct {
 
 	Providers ferry.ProviderManager // provider connections and their repositories; nil: those routes answer 503
 
+	// Binder makes, changes and deletes bindings through provider connections (managed
+	// webhooks and deploy keys); nil: bindings naming a provider answer 503.
+	Binder   Binder
 	Webhooks ferry.WebhookService // bindings' webhooks and deliveries; nil: webhooks answer 503
 
 	// PublicURL is the base URL at which Git providers reach the server, for webhook URLs;

@@ -14,7 +14,8 @@ const bindingColumns = `b.id, n.name, b.name, b.directory, b.url, b.ref, b.path,
 	b.consecutive_failures, b.last_reason, b.last_message, b.remote_commit,
 	CASE WHEN b.last_revision > 0 AND EXISTS (SELECT 1 FROM files f WHERE f.namespace_id = b.namespace_id
 		AND (f.from_rev > b.last_revision OR (f.to_rev > b.last_revision AND f.to_rev <> ` + liveSQL + `))
-		AND (b.directory = '' OR (f.path >= b.directory || '/' AND f.path < b.directory || '0'))) THEN 1 ELSE 0 END`
+		AND (b.directory = '' OR (f.path >= b.directory || '/' AND f.path < b.directory || '0'))) THEN 1 ELSE 0 END,
+	b.provider, b.repository, b.hook_id, b.deploy_key_id`
 
 const bindingFrom = ` FROM bindings b JOIN namespaces n ON n.id = b.namespace_id LEFT JOIN credentials c ON c.id = b.credential_id`
 
@@ -24,7 +25,8 @@ func scanBinding(row interface{ Scan(...any) error }) (*ferry.Binding, error) {
 	var reason, message string
 	err := row.Scan(&b.ID, &b.Namespace, &b.Name, &b.Directory, &b.URL, &b.Ref, &b.Path, &b.Credential, &b.Direction, &b.Schedule,
 		&b.CreatedAt, &b.UpdatedAt, &b.Status.State, &b.Status.LastRun, &b.Status.LastCommit, &b.Status.LastRevision, &success, &next,
-		&b.Status.ConsecutiveFailures, &reason, &message, &b.Status.RemoteCommit, &b.Status.Ahead)
+		&b.Status.ConsecutiveFailures, &reason, &message, &b.Status.RemoteCommit, &b.Status.Ahead,
+		&b.Provider, &b.Repository, &b.HookID, &b.DeployKeyID)
 	if err != nil {
 		return nil, err
 	}
@@ -71,8 +73,8 @@ func (db *DB) CreateBinding(ctx context.Context, b *ferry.Binding) error {
 		return err
 	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO bindings (namespace_id, name, directory, url, ref, path, credential_id, direction, schedule,
-		created_at, updated_at, next_run_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id`,
-		ns.ID, b.Name, b.Directory, b.URL, b.Ref, b.Path, credID, b.Direction, b.Schedule, tx.now, nullTime(b.Status.NextRunAt)).Scan(&b.ID)
+		created_at, updated_at, next_run_at, provider, repository) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) RETURNING id`,
+		ns.ID, b.Name, b.Directory, b.URL, b.Ref, b.Path, credID, b.Direction, b.Schedule, tx.now, nullTime(b.Status.NextRunAt), b.Provider, b.Repository).Scan(&b.ID)
 	if isUniqueViolation(err) {
 		return ferry.Errorf(ferry.ECONFLICT, "Namespace %q has a binding called %q already.", ns.Name, b.Name)
 	} else if err != nil {
@@ -208,9 +210,11 @@ func (db *DB) UpdateBinding(ctx context.Context, b *ferry.Binding) error {
 		return err
 	}
 	n, err := tx.exec(ctx, `UPDATE bindings SET directory = $1, url = $2, ref = $3, path = $4, credential_id = $5, direction = $6,
-		schedule = $7, next_run_at = $8, updated_at = $9, state = CASE WHEN state = 'stalled' THEN 'idle' ELSE state END
+		schedule = $7, next_run_at = $8, updated_at = $9, state = CASE WHEN state = 'stalled' THEN 'idle' ELSE state END,
+		provider = $12, repository = $13, hook_id = $14, deploy_key_id = $15
 		WHERE id = $10 AND namespace_id = $11`,
-		b.Directory, b.URL, b.Ref, b.Path, credID, b.Direction, b.Schedule, nullTime(b.Status.NextRunAt), tx.now, b.ID, ns.ID)
+		b.Directory, b.URL, b.Ref, b.Path, credID, b.Direction, b.Schedule, nullTime(b.Status.NextRunAt), tx.now, b.ID, ns.ID,
+		b.Provider, b.Repository, b.HookID, b.DeployKeyID)
 	if err != nil {
 		return err
 	} else if n == 0 {
@@ -245,6 +249,23 @@ func (db *DB) DeleteBinding(ctx context.Context, ns, name string) error {
 	}
 	if _, err := tx.exec(ctx, `DELETE FROM credential_refs WHERE referrer = $1`, referrer(ns, name)); err != nil {
 		return err
+	}
+	return tx.Commit()
+}
+
+// SetBindingProviderIDs records the ids of the webhook and deploy key Ferry created at the
+// provider for binding id ("" for none). Returns ENOTFOUND if there is no such binding.
+func (db *DB) SetBindingProviderIDs(ctx context.Context, id int64, hookID, deployKeyID string) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	n, err := tx.exec(ctx, `UPDATE bindings SET hook_id = $1, deploy_key_id = $2 WHERE id = $3`, hookID, deployKeyID, id)
+	if err != nil {
+		return err
+	} else if n == 0 {
+		return notFound("There is no binding %d.", id)
 	}
 	return tx.Commit()
 }

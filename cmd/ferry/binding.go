@@ -21,7 +21,7 @@ func init() {
 
 // bindingCommands are the subcommands of "ferry binding".
 var bindingCommands = []subcommand{
-	{name: "create", args: "NS NAME --url URL [--directory D] [--ref R] [--path P] [--credential C] [--direction pull|push|both] [--schedule CRON] [--json]",
+	{name: "create", args: "NS NAME (--url URL | --provider P --repository R [--deploy-key]) [--webhook manual|managed|none] [--directory D] [--ref R] [--path P] [--credential C] [--direction pull|push|both] [--schedule CRON] [--json]",
 		summary: "Bind directory D of namespace NS to path P of a repository; a pulling binding queues its first pull", run: runBindingCreate},
 	{name: "list", args: "NS [--json]", summary: "List a namespace's bindings", run: runBindingList},
 	{name: "get", args: "NS/NAME [--json]", summary: "Show a binding and its mirror status", run: runBindingGet},
@@ -60,6 +60,10 @@ func runBindingCreate(ctx context.Context, m *Main, sub subcommand, args []strin
 	fs := sub.flagSet(m, "binding")
 	f := bindingFlags(fs)
 	asJSON := fs.Bool("json", false, "print the binding as JSON")
+	prov := fs.String("provider", "", "a provider connection to bind through, instead of --url")
+	repo := fs.String("repository", "", "with --provider: the repository, such as payments-config")
+	hook := fs.String("webhook", "", "manual (print a URL and secret to paste), managed (Ferry creates it; the default with --provider) or none")
+	deployKey := fs.Bool("deploy-key", false, "with --provider: register the generated ssh-key --credential as the repository's deploy key")
 	pos, err := parseArgs(fs, args, 1, 2)
 	if err != nil {
 		return err
@@ -75,7 +79,8 @@ func runBindingCreate(ctx context.Context, m *Main, sub subcommand, args []strin
 		return err
 	}
 	b, err := c.CreateBinding(ctx, ns, ferryhttp.BindingRequest{Name: name, URL: *f["url"], Directory: *f["directory"], Ref: *f["ref"],
-		Path: *f["path"], Credential: *f["credential"], Direction: *f["direction"], Schedule: *f["schedule"]})
+		Path: *f["path"], Credential: *f["credential"], Direction: *f["direction"], Schedule: *f["schedule"],
+		Provider: *prov, Repository: *repo, Webhook: *hook, DeployKey: *deployKey})
 	if err != nil {
 		return err
 	}
@@ -83,6 +88,14 @@ func runBindingCreate(ctx context.Context, m *Main, sub subcommand, args []strin
 		return printJSON(m.Stdout, b)
 	}
 	fmt.Fprintf(m.Stdout, "Created binding %s/%s: %s %s %s\n", b.Namespace, b.Name, slash(b.Directory), arrow(b.Direction), source(b.Binding))
+	if b.HookID != "" {
+		fmt.Fprintf(m.Stdout, "Created its webhook at provider %s (hook %s).\n", b.Provider, b.HookID)
+	} else if w := b.Webhook; w != nil && w.Secret != "" {
+		fmt.Fprintf(m.Stdout, "Webhook (shown this once; paste both into the provider):\n  URL:    %s\n  Secret: %s\n", w.URL, w.Secret)
+	}
+	if b.DeployKeyID != "" {
+		fmt.Fprintf(m.Stdout, "Registered credential %s as deploy key %s.\n", b.Credential, b.DeployKeyID)
+	}
 	if r := b.FirstRun; r != nil {
 		fmt.Fprintf(m.Stdout, "Queued its first pull: run %d. Follow it with 'ferry runs %s/%s %d'.\n", r.ID, b.Namespace, b.Name, r.ID)
 	}

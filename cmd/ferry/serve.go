@@ -87,6 +87,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 	srv.Providers = providers
 	defer startRepositoryRefresh(ctx, providers)()
 	srv.Webhooks, srv.PublicURL = db, cfg.PublicURL
+	srv.Binder = &gitsync.Binder{Sync: syncer, Store: db, Providers: providers, HookURL: srv.HookURL, Logger: logger}
 	srv.Ready = db.Ping
 	srv.AdminTokenHash = hash
 	srv.Logger = logger
