@@ -38,7 +38,7 @@ func BenchmarkWebhookDeliveries(b *testing.B) {
 	}
 	b.Cleanup(func() { db.Close() })
 	s := fhttp.NewServer()
-	s.Namespaces, s.Files, s.Bindings, s.Runs, s.Sync, s.Webhooks = db, db, db, db, &fakeSync{db: db}, db
+	s.Namespaces, s.Files, s.Bindings, s.Runs, s.Sync, s.Webhooks = db, db, db, db, &fakeSync{DB: db}, db
 	s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil)) // logging stays on: its cost counts
 	if err := db.CreateNamespace(ctx, &ferry.Namespace{Name: "dev"}); err != nil {
 		b.Fatal(err)

@@ -28,7 +28,7 @@ func newHookServer(t *testing.T, configure ...func(*fhttp.Server)) (*testServer,
 	var fake *fakeSync
 	ts := newTestServer(t, append([]func(*fhttp.Server){func(s *fhttp.Server) {
 		db := s.Namespaces.(*sqlstore.DB)
-		fake = &fakeSync{db: db}
+		fake = &fakeSync{DB: db}
 		s.Bindings, s.Runs, s.Sync, s.Webhooks = db, db, fake, db
 	}}, configure...)...)
 	return ts, fake

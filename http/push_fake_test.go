@@ -35,7 +35,7 @@ func newPushServer(t *testing.T) (*testServer, *fakePusher) {
 	ts := newTestServer(t, func(s *fhttp.Server) {
 		db := s.Namespaces.(*sqlstore.DB)
 		p = &fakePusher{db: db}
-		s.Bindings, s.Runs, s.Sync, s.Pusher = db, db, &fakeSync{db: db}, p
+		s.Bindings, s.Runs, s.Sync, s.Pusher = db, db, &fakeSync{DB: db}, p
 	})
 	return ts, p
 }

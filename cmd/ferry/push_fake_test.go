@@ -50,7 +50,7 @@ func startPushServer(t *testing.T) (cliEnv, *fakePusher) {
 	p := &fakePusher{db: db}
 	s := ferryhttp.NewServer()
 	s.Namespaces, s.Files, s.Ready = db, db, db.Ping
-	s.Credentials, s.Bindings, s.Runs, s.Sync, s.Pusher = db, db, db, &fakeSync{db: db}, p
+	s.Credentials, s.Bindings, s.Runs, s.Sync, s.Pusher = db, db, db, &fakeSync{DB: db}, p
 	s.AdminTokenHash = sha256.Sum256([]byte(cliToken))
 	s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if err := s.Open("127.0.0.1:0"); err != nil {
