@@ -293,7 +293,8 @@ type ProviderService interface {
 	ListProviders(ctx context.Context, page Page) ([]*Provider, string, error)
 
 	// DeleteProvider removes provider name with its repository cache. Returns ENOTFOUND if
-	// there is none.
+	// there is none, and ECONFLICT, changing nothing, while bindings were made through it,
+	// naming up to 10 of them as namespace/name.
 	DeleteProvider(ctx context.Context, name string) error
 
 	// SetProviderStatus records what a validation found. Returns ENOTFOUND if there is no
@@ -358,7 +359,8 @@ type ProviderManager interface {
 	// ListProviders returns providers ordered by name, one page at a time.
 	ListProviders(ctx context.Context, page Page) ([]*Provider, string, error)
 
-	// DeleteProvider removes provider name and its repository cache.
+	// DeleteProvider removes provider name and its repository cache; ECONFLICT while
+	// bindings use it.
 	DeleteProvider(ctx context.Context, name string) error
 
 	// ValidateProvider calls the provider to check the credential and its permissions,

@@ -41,6 +41,22 @@ type Config struct {
 	Timeout time.Duration // one run's limit; default 30 minutes
 	Poll    string        // the cron schedule of the poll for scheduled bindings; default every minute
 	Logger  *slog.Logger
+
+	// RefreshRepositories refreshes every provider's cached repository list; run nightly
+	// at RefreshSchedule on River's leader, so once across replicas. Nil: no refresh job.
+	RefreshRepositories func(context.Context) error
+}
+
+// RefreshSchedule is the cron schedule, in UTC, of the nightly repository-list refresh.
+const RefreshSchedule = "0 3 * * *"
+
+// refreshSchedule is RefreshSchedule in UTC, whatever the local time zone.
+func refreshSchedule() cron.Schedule {
+	s, err := cron.ParseStandard("CRON_TZ=UTC " + RefreshSchedule)
+	if err != nil {
+		panic(err) // a constant
+	}
+	return s
 }
 
 // Queue is the job queue. It implements gitsync.Queue.
@@ -103,6 +119,16 @@ func open[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg Conf
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &pullWorker{sync: cfg.Sync})
 	river.AddWorker(workers, &pollWorker{sync: cfg.Sync})
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(poll, func() (river.JobArgs, *river.InsertOpts) { return PollArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "poll", RunOnStart: true}),
+	}
+	if cfg.RefreshRepositories != nil {
+		river.AddWorker(workers, &refreshWorker{refresh: cfg.RefreshRepositories})
+		periodic = append(periodic, river.NewPeriodicJob(refreshSchedule(),
+			func() (river.JobArgs, *river.InsertOpts) { return RefreshArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "refresh_repositories"}))
+	}
 	client, err := river.NewClient(driver, &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
@@ -114,10 +140,7 @@ func open[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg Conf
 		FetchPollInterval:    500 * time.Millisecond,
 		FetchCooldown:        5 * time.Millisecond,
 		Logger:               quiet(cfg.Logger),
-		PeriodicJobs: []*river.PeriodicJob{
-			river.NewPeriodicJob(poll, func() (river.JobArgs, *river.InsertOpts) { return PollArgs{}, nil },
-				&river.PeriodicJobOpts{ID: "poll", RunOnStart: true}),
-		},
+		PeriodicJobs:         periodic,
 	})
 	if err != nil {
 		return nil, err
@@ -201,6 +224,25 @@ type pollWorker struct {
 // Work polls the due bindings, re-enqueues runs whose job went missing, and drops old runs.
 func (w *pollWorker) Work(ctx context.Context, job *river.Job[PollArgs]) error {
 	return w.sync.Poll(ctx)
+}
+
+// RefreshArgs is the nightly job that refreshes every provider's cached repository list.
+type RefreshArgs struct{}
+
+// Kind names the job kind in River's tables.
+func (RefreshArgs) Kind() string { return "ferry_refresh_repositories" }
+
+// InsertOpts keeps a failed refresh from retrying for long: the next night's run comes anyway.
+func (RefreshArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
+
+type refreshWorker struct {
+	river.WorkerDefaults[RefreshArgs]
+	refresh func(context.Context) error
+}
+
+// Work refreshes the repository lists.
+func (w *refreshWorker) Work(ctx context.Context, job *river.Job[RefreshArgs]) error {
+	return w.refresh(ctx)
 }
 
 // backoff retries after 1 s, 2 s, 4 s … up to 15 min, each ±20 %.

@@ -239,20 +239,3 @@ func (s *Service) RefreshAll(ctx context.Context) error {
 		page.Cursor = next
 	}
 }
-
-// Run refreshes every provider's repositories every interval (nightly: 24h) until ctx
-// ends, then returns ctx's error.
-func (s *Service) Run(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			if err := s.RefreshAll(ctx); err != nil && ctx.Err() == nil && s.Logger != nil {
-				s.Logger.Error("provider refresh failed", "err", err)
-			}
-		}
-	}
-}

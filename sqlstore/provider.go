@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/ferrygit/ferry"
 )
@@ -113,22 +115,63 @@ func (db *DB) ListProviders(ctx context.Context, page ferry.Page) ([]*ferry.Prov
 }
 
 // DeleteProvider removes a provider, its repository cache and its use of its credential.
+// It refuses with ECONFLICT, changing nothing, while bindings were made through the provider.
 func (db *DB) DeleteProvider(ctx context.Context, name string) error {
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	n, err := tx.exec(ctx, `DELETE FROM providers WHERE name = $1`, name)
+	var id int64
+	err = tx.QueryRowContext(ctx, `SELECT id FROM providers WHERE name = $1`+db.forUpdate(), name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("Provider %q does not exist.", name)
+	} else if err != nil {
+		return err
+	}
+	users, err := providerUsers(ctx, tx, name)
 	if err != nil {
 		return err
-	} else if n == 0 {
-		return notFound("Provider %q does not exist.", name)
+	}
+	if len(users) > 0 {
+		return ferry.Errorf(ferry.ECONFLICT, "Provider %q is used by bindings %s; delete those or move them off the provider first.", name, strings.Join(users, ", "))
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM providers WHERE id = $1`, id); err != nil {
+		return err
 	}
 	if _, err := tx.exec(ctx, `DELETE FROM credential_refs WHERE referrer = $1`, providerReferrer(name)); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// maxProviderUsers is how many bindings DeleteProvider's refusal names.
+const maxProviderUsers = 10
+
+// providerUsers names, as namespace/name, up to maxProviderUsers bindings made through
+// provider name, then how many more.
+func providerUsers(ctx context.Context, tx *Tx, name string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT n.name, b.name FROM bindings b JOIN namespaces n ON n.id = b.namespace_id
+		WHERE b.provider = $1 ORDER BY n.name, b.name`, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var users []string
+	n := 0
+	for rows.Next() {
+		var ns, b string
+		if err := rows.Scan(&ns, &b); err != nil {
+			return nil, err
+		}
+		if n++; n <= maxProviderUsers {
+			users = append(users, ns+"/"+b)
+		}
+	}
+	if n > maxProviderUsers {
+		users = append(users, fmt.Sprintf("and %d more", n-maxProviderUsers))
+	}
+	return users, rows.Err()
 }
 
 // SetProviderStatus records what a validation found.

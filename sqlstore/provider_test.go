@@ -6,6 +6,8 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,4 +156,77 @@ func rsaKeyPEM(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+}
+
+// A provider that bindings were made through cannot be deleted: the refusal names up to 10
+// of them as namespace/name and changes nothing.
+func TestDeleteProviderInUse(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		if err := db.CreateCredential(ctx, &ferry.Credential{Name: "gh-pat", Kind: ferry.CredentialToken, Secret: &ferry.CredentialSecret{Token: "ghp_store"}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"acme-gh", "other-gh"} {
+			if err := db.CreateProvider(ctx, &ferry.Provider{Name: name, Kind: ferry.ProviderGitHub, Owner: "acme", Credential: "gh-pat"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustCreateNamespace(t, db, "dev")
+		mustCreateNamespace(t, db, "prod")
+		var names []string
+		for i := range 12 {
+			ns := "dev"
+			if i%2 == 1 {
+				ns = "prod"
+			}
+			b := newBinding(ns, fmt.Sprintf("b%02d", i), fmt.Sprintf("/d%02d", i))
+			b.Provider, b.Repository = "acme-gh", fmt.Sprintf("repo%02d", i)
+			if err := db.CreateBinding(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, ns+"/"+b.Name)
+		}
+		if err := db.CreateBinding(ctx, newBinding("dev", "plain", "/plain")); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(names)
+
+		err := db.DeleteProvider(ctx, "acme-gh")
+		wantCode(t, err, ferry.ECONFLICT)
+		msg := ferry.ErrorMessage(err)
+		for _, n := range names[:10] {
+			if !strings.Contains(msg, n) {
+				t.Errorf("message %q does not name %s", msg, n)
+			}
+		}
+		for _, n := range append(names[10:], "dev/plain") {
+			if strings.Contains(msg, n) {
+				t.Errorf("message %q names %s", msg, n)
+			}
+		}
+		if !strings.Contains(msg, "2 more") {
+			t.Errorf("message %q does not count the rest", msg)
+		}
+		if _, err := db.FindProvider(ctx, "acme-gh"); err != nil {
+			t.Fatalf("the refused delete removed the provider: %v", err)
+		}
+		wantCode(t, db.DeleteCredential(ctx, "gh-pat"), ferry.ECONFLICT)
+
+		// Another provider, which no binding uses, goes.
+		if err := db.DeleteProvider(ctx, "other-gh"); err != nil {
+			t.Fatal(err)
+		}
+
+		// Once its bindings are gone, so does the provider.
+		for _, n := range names {
+			ns, name, _ := strings.Cut(n, "/")
+			if err := db.DeleteBinding(ctx, ns, name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.DeleteProvider(ctx, "acme-gh"); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, db.DeleteProvider(ctx, "acme-gh"), ferry.ENOTFOUND)
+	})
 }

@@ -31,10 +31,6 @@ var providerConstructors = map[string]provider.Constructor{
 	ferry.ProviderGitea:           gitea.New,
 }
 
-// repositoryRefreshInterval is how often ferry serve refreshes every provider's cached
-// repository list: nightly.
-const repositoryRefreshInterval = 24 * time.Hour
-
 // newProviderService joins the provider clients to the database, calling providers under
 // the URL policy.
 func newProviderService(db *sqlstore.DB, policy ferry.URLPolicy, logger *slog.Logger) *provider.Service {
@@ -281,19 +277,4 @@ func runProviderCreateRepo(ctx context.Context, m *Main, sub subcommand, args []
 		fmt.Fprintf(m.Stdout, "Clone over SSH:   %s\n", r.CloneSSH)
 	}
 	return nil
-}
-
-// startRepositoryRefresh refreshes every provider's cached repositories nightly until ctx
-// ends or the returned function is called, which waits for the refresher to stop.
-func startRepositoryRefresh(ctx context.Context, s *provider.Service) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.Run(ctx, repositoryRefreshInterval)
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
 }

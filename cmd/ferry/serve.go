@@ -19,6 +19,7 @@ import (
 	"github.com/ferrygit/ferry/gitsync"
 	ferryhttp "github.com/ferrygit/ferry/http"
 	"github.com/ferrygit/ferry/jobs"
+	"github.com/ferrygit/ferry/provider"
 	"github.com/ferrygit/ferry/secretbox"
 	"github.com/ferrygit/ferry/sqlstore"
 )
@@ -76,16 +77,15 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 	srv.Checker = &gitsync.Checker{Git: engine, Secrets: secrets, Policy: cfg.Policy}
 	syncer := &gitsync.Service{Store: db, Git: engine, Secrets: secrets, Policy: cfg.Policy, Logger: logger,
 		Limits: gitsync.Limits{MaxFileSize: cfg.MaxFileSize}, RunRetention: cfg.RunRetention}
-	queue, closeQueue, err := openQueue(ctx, cfg, db, syncer, logger)
+	providers := newProviderService(db, cfg.Policy, logger)
+	queue, closeQueue, err := openQueue(ctx, cfg, db, syncer, providers, logger)
 	if err != nil {
 		return err
 	}
 	defer closeQueue()
 	syncer.Queue = queue
 	srv.Bindings, srv.Runs, srv.Sync, srv.Pusher = db, db, syncer, syncer
-	providers := newProviderService(db, cfg.Policy, logger)
 	srv.Providers = providers
-	defer startRepositoryRefresh(ctx, providers)()
 	srv.Webhooks, srv.PublicURL = db, cfg.PublicURL
 	srv.Binder = &gitsync.Binder{Sync: syncer, Store: db, Providers: providers, HookURL: srv.HookURL, Logger: logger}
 	srv.Ready = db.Ping
@@ -122,9 +122,10 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 }
 
 // openQueue opens the job queue on the database: SQLite's write pool, or its own pool on
-// PostgreSQL. The function returned releases what it opened.
-func openQueue(ctx context.Context, cfg *Config, db *sqlstore.DB, syncer *gitsync.Service, logger *slog.Logger) (*jobs.Queue, func(), error) {
-	qcfg := jobs.Config{Sync: syncer, Workers: cfg.Workers, Logger: logger}
+// PostgreSQL. The queue also runs the nightly refresh of the providers' repository lists,
+// on River's leader only. The function returned releases what it opened.
+func openQueue(ctx context.Context, cfg *Config, db *sqlstore.DB, syncer *gitsync.Service, providers *provider.Service, logger *slog.Logger) (*jobs.Queue, func(), error) {
+	qcfg := jobs.Config{Sync: syncer, Workers: cfg.Workers, Logger: logger, RefreshRepositories: providers.RefreshAll}
 	if db.Dialect() == sqlstore.SQLite {
 		q, err := jobs.OpenSQLite(ctx, db.WritePool(), qcfg)
 		if err != nil {
