@@ -140,18 +140,11 @@ func runBindingList(ctx context.Context, m *Main, sub subcommand, args []string)
 	if err != nil {
 		return err
 	}
-	all := []*ferry.Binding{}
-	page := ferry.Page{Limit: ferry.MaxPageLimit}
-	for {
-		items, next, err := c.ListBindings(ctx, pos[0], page)
-		if err != nil {
-			return err
-		}
-		all = append(all, items...)
-		if next == "" {
-			break
-		}
-		page.Cursor = next
+	all, err := listAll(ctx, func(ctx context.Context, page ferry.Page) ([]*ferry.Binding, string, error) {
+		return c.ListBindings(ctx, pos[0], page)
+	})
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		return printJSON(m.Stdout, all)

@@ -158,6 +158,23 @@ func plural(n int) string {
 	return "s"
 }
 
+// listAll follows the pages of a list until its end and returns every item.
+func listAll[T any](ctx context.Context, list func(context.Context, ferry.Page) ([]T, string, error)) ([]T, error) {
+	all := []T{}
+	page := ferry.Page{Limit: ferry.MaxPageLimit}
+	for {
+		items, next, err := list(ctx, page)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if next == "" {
+			return all, nil
+		}
+		page.Cursor = next
+	}
+}
+
 // printJSON writes v to w as indented JSON.
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

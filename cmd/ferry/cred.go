@@ -157,18 +157,9 @@ func runCredList(ctx context.Context, m *Main, sub subcommand, args []string) er
 	if err != nil {
 		return err
 	}
-	all := []*ferry.Credential{}
-	page := ferry.Page{Limit: ferry.MaxPageLimit}
-	for {
-		items, next, err := c.ListCredentials(ctx, page)
-		if err != nil {
-			return err
-		}
-		all = append(all, items...)
-		if next == "" {
-			break
-		}
-		page.Cursor = next
+	all, err := listAll(ctx, c.ListCredentials)
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		return printJSON(m.Stdout, all)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"text/tabwriter"
 	"time"
-
-	"github.com/ferrygit/ferry"
 )
 
 func init() {
@@ -55,18 +53,9 @@ func runNSList(ctx context.Context, m *Main, sub subcommand, args []string) erro
 	if err != nil {
 		return err
 	}
-	all := []*ferry.Namespace{}
-	page := ferry.Page{Limit: ferry.MaxPageLimit}
-	for {
-		items, next, err := c.ListNamespaces(ctx, page)
-		if err != nil {
-			return err
-		}
-		all = append(all, items...)
-		if next == "" {
-			break
-		}
-		page.Cursor = next
+	all, err := listAll(ctx, c.ListNamespaces)
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		return printJSON(m.Stdout, all)

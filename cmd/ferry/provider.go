@@ -94,18 +94,9 @@ func runProviderList(ctx context.Context, m *Main, sub subcommand, args []string
 	if err != nil {
 		return err
 	}
-	all := []*ferry.Provider{}
-	page := ferry.Page{Limit: ferry.MaxPageLimit}
-	for {
-		items, next, err := c.ListProviders(ctx, page)
-		if err != nil {
-			return err
-		}
-		all = append(all, items...)
-		if next == "" {
-			break
-		}
-		page.Cursor = next
+	all, err := listAll(ctx, c.ListProviders)
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		return printJSON(m.Stdout, all)
