@@ -42,10 +42,13 @@ type Binding struct {
 	Repository string `json:"repository,omitempty"`
 	// HookID and DeployKeyID are the provider's ids of the webhook and deploy key Ferry
 	// created for the binding; "" when there is none.
-	HookID      string    `json:"hook_id,omitempty"`
-	DeployKeyID string    `json:"deploy_key_id,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	HookID      string `json:"hook_id,omitempty"`
+	DeployKeyID string `json:"deploy_key_id,omitempty"`
+	// ProviderError is the last failure creating or removing the webhook or deploy key at
+	// the provider; "" once that succeeds.
+	ProviderError string    `json:"provider_error,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 
 	Status BindingStatus `json:"status"`
 }

@@ -18,6 +18,7 @@ type BinderStore interface {
 	DeleteWebhook(ctx context.Context, bindingID int64) error
 	WebhookTarget(ctx context.Context, bindingID int64) (*ferry.Binding, string, error)
 	SetBindingProviderIDs(ctx context.Context, id int64, hookID, deployKeyID string) error
+	SetBindingProviderError(ctx context.Context, id int64, msg string) error
 }
 
 // Binder makes, changes and removes bindings through provider connections: it resolves a
@@ -32,8 +33,10 @@ type Binder struct {
 	Logger  *slog.Logger
 }
 
-// hookEvents are the events a managed webhook asks for.
-var hookEvents = []string{ferry.WebhookEventPush}
+// hookEvents are the events a managed webhook asks for: pushes, and pull requests opened or
+// updated (Azure DevOps: git.push, git.pullrequest.created and git.pullrequest.updated),
+// which the receiver answers 200 and ignores unless a binding asks for them.
+var hookEvents = []string{ferry.WebhookEventPush, ferry.WebhookEventPullRequest}
 
 func (m *Binder) logger() *slog.Logger {
 	if m.Logger == nil {
@@ -215,7 +218,7 @@ func (m *Binder) DeleteBinding(ctx context.Context, ns, name string) error {
 		return err
 	}
 	if err := m.detach(ctx, b); err != nil {
-		return err
+		return m.failed(ctx, b, "Deleting the binding's webhook or deploy key at the provider failed, so the binding is kept", err)
 	}
 	return m.Sync.DeleteBinding(ctx, ns, name)
 }
@@ -254,7 +257,7 @@ func (m *Binder) UpdateBinding(ctx context.Context, ns, name string, u ferry.Bin
 	}
 	hadHook, hadKey := b.HookID != "", b.DeployKeyID != ""
 	if err := m.detach(ctx, b); err != nil {
-		return nil, err
+		return nil, m.failed(ctx, b, "Removing the webhook or deploy key from the old repository failed, so the binding was not moved", err)
 	}
 	updated, err := m.Sync.UpdateBinding(ctx, ns, name, u)
 	if err != nil {
@@ -272,7 +275,7 @@ func (m *Binder) UpdateBinding(ctx context.Context, ns, name string, u ferry.Bin
 		return updated, nil
 	}
 	if err := m.attach(ctx, updated, hadHook, hadKey); err != nil {
-		return nil, err
+		return nil, m.failed(ctx, updated, "The binding moved, but its webhook or deploy key could not be made at the new repository (delete and re-create the binding to retry)", err)
 	}
 	return m.Store.FindBinding(ctx, ns, name)
 }
@@ -308,4 +311,20 @@ func (m *Binder) attach(ctx context.Context, b *ferry.Binding, hook, key bool) e
 		}
 	}
 	return m.Store.SetBindingProviderIDs(ctx, b.ID, hookID, keyID)
+}
+
+// failed records on binding b that what Ferry tried at its provider failed with err, and
+// returns err, its message prefixed with what, so that the binding shows it until a later
+// attempt succeeds.
+func (m *Binder) failed(ctx context.Context, b *ferry.Binding, what string, err error) error {
+	code := ferry.ErrorCode(err)
+	msg := what + ": " + ferry.ErrorMessage(err)
+	if code == ferry.EINTERNAL {
+		m.logger().Error("provider set-up of a binding failed", "namespace", b.Namespace, "binding", b.Name, "err", err)
+		msg = what + "; see the server log."
+	}
+	if e := m.Store.SetBindingProviderError(context.WithoutCancel(ctx), b.ID, msg); e != nil {
+		m.logger().Error("could not record a binding's provider failure", "namespace", b.Namespace, "binding", b.Name, "err", e)
+	}
+	return ferry.Errorf(code, "%s", msg)
 }

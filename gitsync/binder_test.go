@@ -184,8 +184,8 @@ func TestBinderResolvesHTTPSAndKeepsBindingWhenProviderDown(t *testing.T) {
 	// The provider fails: 503, and the binding stays.
 	srv.Handle("DELETE /repos/acme/payments-config/hooks/6", pt.Reply(http.StatusBadGateway, nil))
 	pt.WantCode(t, m.DeleteBinding(ctx, "dev", "payments"), ferry.EUNAVAILABLE)
-	if _, err := db.FindBinding(ctx, "dev", "payments"); err != nil {
-		t.Fatalf("binding after a failed unbind: %v", err)
+	if kept, err := db.FindBinding(ctx, "dev", "payments"); err != nil || !strings.Contains(kept.ProviderError, "binding is kept") || kept.HookID != "6" {
+		t.Fatalf("binding after a failed unbind: %+v, %v", kept, err)
 	}
 	// Gone already at the provider: the delete succeeds.
 	srv.Handle("DELETE /repos/acme/payments-config/hooks/6", pt.Reply(http.StatusNotFound, []byte(`{"message":"Not Found"}`)))

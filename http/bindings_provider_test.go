@@ -100,8 +100,8 @@ func TestProviderBindingManagedWebhook(t *testing.T) {
 	if cfg == nil || cfg["url"] != wantHookURL || cfg["secret"] != secret || cfg["content_type"] != "json" {
 		t.Errorf("webhook creation body = %s", created[0].Body)
 	}
-	if events, _ := body["events"].([]any); len(events) != 1 || events[0] != "push" {
-		t.Errorf("webhook events = %v, want [push]", body["events"])
+	if events, _ := body["events"].([]any); len(events) != 2 || events[0] != "push" || events[1] != "pull_request" {
+		t.Errorf("webhook events = %v, want [push pull_request]", body["events"])
 	}
 	for _, r := range gh.Requests() {
 		if r.Header.Get("Authorization") != "Bearer "+ghToken {
@@ -174,4 +174,87 @@ func TestProviderBindingBadInputs(t *testing.T) {
 		t.Fatalf("bindings left behind: %s, %v", b, err)
 	}
 	w.check(t, ts, ghToken)
+}
+
+// TestProviderBindingDeployKeyMoveAndOutage: a binding with a generated SSH credential and
+// deploy_key registers the public key read-only at GitHub and binds over SSH; moving it to
+// another repository removes the hook and key from the old one and makes them on the new
+// one (the hook keeps its secret); a key the new repository refuses is reported on the
+// binding; a delete while GitHub is down keeps the binding and says why; once GitHub
+// answers, the delete removes the hook there and then the binding.
+func TestProviderBindingDeployKeyMoveAndOutage(t *testing.T) {
+	ctx := context.Background()
+	ts, gh := newBinderServer(t)
+	w := &secretWatch{}
+	cred, err := ts.Client.CreateCredential(ctx, fhttp.CredentialRequest{Name: "deploy", Kind: "ssh-key", Generate: &fhttp.GenerateRequest{Algorithm: "ed25519"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh.Handle("GET /orgs/octocat/repos", pt.Reply(200, []byte(`[
+	 {"name":"Hello-World","clone_url":"https://github.com/octocat/Hello-World.git","ssh_url":"git@github.com:octocat/Hello-World.git"},
+	 {"name":"Spoon-Knife","clone_url":"https://github.com/octocat/Spoon-Knife.git","ssh_url":"git@github.com:octocat/Spoon-Knife.git"}]`)))
+	const hello, spoon = "/repos/octocat/Hello-World", "/repos/octocat/Spoon-Knife"
+	gh.Handle("POST "+hello+"/hooks", pt.Reply(201, []byte(`{"id":11}`)))
+	gh.Handle("POST "+hello+"/keys", pt.Reply(201, []byte(`{"id":21}`)))
+	gh.Handle("DELETE "+hello+"/hooks/11", pt.Reply(204, nil))
+	gh.Handle("DELETE "+hello+"/keys/21", pt.Reply(204, nil))
+	gh.Handle("POST "+spoon+"/hooks", pt.Reply(201, []byte(`{"id":12}`)))
+	gh.Handle("POST "+spoon+"/keys", pt.Reply(422, []byte(`{"message":"Validation Failed","errors":[{"message":"key is already in use"}]}`)))
+
+	// The create answer shows the secret, once: it is not watched.
+	resp := ts.raw(t, "POST", "/api/v1/namespaces/dev/bindings",
+		[]byte(`{"name":"payments","provider":"acme-gh","repository":"Hello-World","credential":"deploy","deploy_key":true}`))
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("create = %d %s", resp.Status, resp.Body)
+	}
+	var b fhttp.BindingResponse
+	decode(t, resp, &b)
+	if b.URL != "git@github.com:octocat/Hello-World.git" || b.HookID != "11" || b.DeployKeyID != "21" || b.ProviderError != "" {
+		t.Fatalf("created binding = %s", resp.Body)
+	}
+	secret := b.Webhook.Secret
+	keys := requestsTo(gh, "POST", hello+"/keys")
+	if len(keys) != 1 {
+		t.Fatalf("%d deploy-key creations, want 1", len(keys))
+	}
+	if kb := keys[0].JSON(t); kb["key"] != cred.PublicKey || kb["read_only"] != true || kb["title"] != "Ferry dev/payments" {
+		t.Errorf("deploy key body = %s, want the credential's public key, read-only", keys[0].Body)
+	}
+
+	// Move: the old repository's hook and key go, the new repository gets the hook with the
+	// same secret, and its refusal of the key is reported on the binding.
+	resp = w.raw(t, ts, "PATCH", "/api/v1/namespaces/dev/bindings/payments", `{"repository":"Spoon-Knife"}`)
+	wantError(t, resp, 400, ferry.EINVALID, "could not be made at the new repository", "github:")
+	if len(requestsTo(gh, "DELETE", hello+"/hooks/11")) != 1 || len(requestsTo(gh, "DELETE", hello+"/keys/21")) != 1 {
+		t.Errorf("the old repository's hook and key were not removed: %+v", gh.Requests())
+	}
+	if hooks := requestsTo(gh, "POST", spoon+"/hooks"); len(hooks) != 1 {
+		t.Fatalf("%d hook creations on the new repository, want 1", len(hooks))
+	} else if cfg, _ := hooks[0].JSON(t)["config"].(map[string]any); cfg["secret"] != secret {
+		t.Errorf("the moved hook's secret changed: %s", hooks[0].Body)
+	}
+	var moved fhttp.BindingResponse
+	decode(t, w.raw(t, ts, "GET", "/api/v1/namespaces/dev/bindings/payments", ""), &moved)
+	if moved.Repository != "Spoon-Knife" || moved.URL != "git@github.com:octocat/Spoon-Knife.git" || moved.HookID != "12" || moved.DeployKeyID != "" ||
+		!strings.Contains(moved.ProviderError, "answered 422") {
+		t.Fatalf("moved binding = %+v", moved.Binding)
+	}
+
+	// GitHub is down: the delete answers 503, the binding stays and says why.
+	gh.Handle("DELETE "+spoon+"/hooks/12", pt.Reply(502, nil))
+	wantError(t, w.raw(t, ts, "DELETE", "/api/v1/namespaces/dev/bindings/payments", ""), 503, ferry.EUNAVAILABLE, "binding is kept")
+	var kept fhttp.BindingResponse
+	decode(t, w.raw(t, ts, "GET", "/api/v1/namespaces/dev/bindings/payments", ""), &kept)
+	if kept.HookID != "12" || !strings.Contains(kept.ProviderError, "binding is kept") {
+		t.Fatalf("binding after a failed delete = %+v", kept.Binding)
+	}
+	gh.Handle("DELETE "+spoon+"/hooks/12", pt.Reply(204, nil))
+	if resp := w.raw(t, ts, "DELETE", "/api/v1/namespaces/dev/bindings/payments", ""); resp.Status != http.StatusNoContent {
+		t.Fatalf("delete = %d %s", resp.Status, resp.Body)
+	}
+	if n := len(requestsTo(gh, "DELETE", spoon+"/hooks/12")); n != 2 {
+		t.Errorf("%d hook deletions on the new repository, want 2 (one failed, one done)", n)
+	}
+	wantError(t, w.raw(t, ts, "GET", "/api/v1/namespaces/dev/bindings/payments", ""), 404, ferry.ENOTFOUND)
+	w.check(t, ts, secret, ghToken)
 }

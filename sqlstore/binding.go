@@ -15,7 +15,7 @@ const bindingColumns = `b.id, n.name, b.name, b.directory, b.url, b.ref, b.path,
 	CASE WHEN b.last_revision > 0 AND EXISTS (SELECT 1 FROM files f WHERE f.namespace_id = b.namespace_id
 		AND (f.from_rev > b.last_revision OR (f.to_rev > b.last_revision AND f.to_rev <> ` + liveSQL + `))
 		AND (b.directory = '' OR (f.path >= b.directory || '/' AND f.path < b.directory || '0'))) THEN 1 ELSE 0 END,
-	b.provider, b.repository, b.hook_id, b.deploy_key_id`
+	b.provider, b.repository, b.hook_id, b.deploy_key_id, b.provider_error`
 
 const bindingFrom = ` FROM bindings b JOIN namespaces n ON n.id = b.namespace_id LEFT JOIN credentials c ON c.id = b.credential_id`
 
@@ -26,7 +26,7 @@ func scanBinding(row interface{ Scan(...any) error }) (*ferry.Binding, error) {
 	err := row.Scan(&b.ID, &b.Namespace, &b.Name, &b.Directory, &b.URL, &b.Ref, &b.Path, &b.Credential, &b.Direction, &b.Schedule,
 		&b.CreatedAt, &b.UpdatedAt, &b.Status.State, &b.Status.LastRun, &b.Status.LastCommit, &b.Status.LastRevision, &success, &next,
 		&b.Status.ConsecutiveFailures, &reason, &message, &b.Status.RemoteCommit, &b.Status.Ahead,
-		&b.Provider, &b.Repository, &b.HookID, &b.DeployKeyID)
+		&b.Provider, &b.Repository, &b.HookID, &b.DeployKeyID, &b.ProviderError)
 	if err != nil {
 		return nil, err
 	}
@@ -109,11 +109,22 @@ func (tx *Tx) bindingCheck(ctx context.Context, ns *ferry.Namespace, b *ferry.Bi
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	// The provider's and credential's rows are share-locked (on PostgreSQL) until the
+	// binding is stored, so that neither can be deleted in between without seeing it.
+	if b.Provider != "" {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM providers WHERE name = $1`+tx.db.forShare(), b.Provider).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, notFound("Provider %q does not exist; connect it first (ferry provider create).", b.Provider)
+		} else if err != nil {
+			return nil, err
+		}
+	}
 	if b.Credential == "" {
 		return nil, nil
 	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `SELECT id FROM credentials WHERE name = $1`, b.Credential).Scan(&id)
+	err = tx.QueryRowContext(ctx, `SELECT id FROM credentials WHERE name = $1`+tx.db.forShare(), b.Credential).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Credential %q does not exist; create it first (ferry cred create).", b.Credential)
 	}
@@ -254,18 +265,34 @@ func (db *DB) DeleteBinding(ctx context.Context, ns, name string) error {
 }
 
 // SetBindingProviderIDs records the ids of the webhook and deploy key Ferry created at the
-// provider for binding id ("" for none). Returns ENOTFOUND if there is no such binding.
+// provider for binding id ("" for none), and clears its provider error. Returns ENOTFOUND
+// if there is no such binding.
 func (db *DB) SetBindingProviderIDs(ctx context.Context, id int64, hookID, deployKeyID string) error {
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	n, err := tx.exec(ctx, `UPDATE bindings SET hook_id = $1, deploy_key_id = $2 WHERE id = $3`, hookID, deployKeyID, id)
+	n, err := tx.exec(ctx, `UPDATE bindings SET hook_id = $1, deploy_key_id = $2, provider_error = '' WHERE id = $3`, hookID, deployKeyID, id)
 	if err != nil {
 		return err
 	} else if n == 0 {
 		return notFound("There is no binding %d.", id)
 	}
 	return tx.Commit()
+}
+
+// SetBindingProviderError records msg as binding id's last failure at its provider. Returns
+// ENOTFOUND if there is no such binding.
+func (db *DB) SetBindingProviderError(ctx context.Context, id int64, msg string) error {
+	n, err := db.write.ExecContext(ctx, `UPDATE bindings SET provider_error = $1 WHERE id = $2`, msg, id)
+	if err != nil {
+		return err
+	}
+	if k, err := n.RowsAffected(); err != nil {
+		return err
+	} else if k == 0 {
+		return notFound("There is no binding %d.", id)
+	}
+	return nil
 }

@@ -198,6 +198,15 @@ func (db *DB) forUpdate() string {
 	return ""
 }
 
+// forShare returns the clause that share-locks the rows a SELECT reads, on PostgreSQL; SQLite
+// runs one writing transaction at a time and needs none.
+func (db *DB) forShare() string {
+	if db.dialect == Postgres {
+		return " FOR SHARE"
+	}
+	return ""
+}
+
 // isUniqueViolation reports whether err is a unique or primary-key constraint failure.
 func isUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -228,5 +229,50 @@ func TestDeleteProviderInUse(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantCode(t, db.DeleteProvider(ctx, "acme-gh"), ferry.ENOTFOUND)
+	})
+}
+
+// A binding is made through a provider that exists, and a provider deleted at the same
+// moment as a binding is made through it never leaves that binding behind: either the
+// binding is refused or the deletion is.
+func TestBindingThroughProviderRacesDeletion(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		if err := db.CreateCredential(ctx, &ferry.Credential{Name: "gh-pat", Kind: ferry.CredentialToken, Secret: &ferry.CredentialSecret{Token: "ghp_race"}}); err != nil {
+			t.Fatal(err)
+		}
+		mustCreateNamespace(t, db, "dev")
+		b := newBinding("dev", "ghost", "/ghost")
+		b.Provider, b.Repository = "nope", "repo"
+		wantCode(t, db.CreateBinding(ctx, b), ferry.ENOTFOUND)
+
+		for i := range 40 {
+			name := fmt.Sprintf("p%02d", i)
+			if err := db.CreateProvider(ctx, &ferry.Provider{Name: name, Kind: ferry.ProviderGitHub, Owner: "acme", Credential: "gh-pat"}); err != nil {
+				t.Fatal(err)
+			}
+			b := newBinding("dev", "b"+name, "/"+name)
+			b.Provider, b.Repository = name, "repo"
+			var bindErr, delErr error
+			var wg sync.WaitGroup
+			wg.Add(2)
+			go func() { defer wg.Done(); bindErr = db.CreateBinding(ctx, b) }()
+			go func() { defer wg.Done(); delErr = db.DeleteProvider(ctx, name) }()
+			wg.Wait()
+			_, findErr := db.FindProvider(ctx, name)
+			switch {
+			case bindErr == nil && delErr == nil:
+				t.Fatalf("round %d: the binding was made and its provider deleted", i)
+			case bindErr == nil:
+				wantCode(t, delErr, ferry.ECONFLICT)
+				if findErr != nil {
+					t.Fatalf("round %d: the provider of a binding is gone: %v", i, findErr)
+				}
+			case delErr == nil:
+				wantCode(t, bindErr, ferry.ENOTFOUND)
+			default:
+				t.Fatalf("round %d: both failed: %v; %v", i, bindErr, delErr)
+			}
+		}
 	})
 }
