@@ -297,8 +297,8 @@ type AuditEntry struct {
 	Action     string    `json:"action"`     // the route, such as "POST /api/v1/namespaces/{ns}/sync"
 	Target     string    `json:"target"`     // the request path
 	Namespace  string    `json:"namespace,omitempty"`
-	Status     int       `json:"status"`     // the HTTP status answered
-	Result     string    `json:"result"`     // "ok" or the error code
+	Status     int       `json:"status"` // the HTTP status answered
+	Result     string    `json:"result"` // "ok" or the error code
 	RemoteAddr string    `json:"remote_addr"`
 }
 
