@@ -60,7 +60,7 @@ func permissionList() string {
 const (
 	RoleViewer     = "viewer"     // reads the namespace
 	RoleEditor     = "editor"     // and writes its files and triggers syncs
-	RoleMaintainer = "maintainer" // and manages its bindings and the credentials they use
+	RoleMaintainer = "maintainer" // and manages its bindings, the credentials they use and tokens for it
 	RoleAdmin      = "admin"      // everything, everywhere
 )
 
@@ -74,7 +74,7 @@ func RolePermissions(role string) []Permission {
 	case RoleEditor:
 		return editor
 	case RoleMaintainer:
-		return slices.Concat(editor, []Permission{PermBindingsManage, PermCredentials})
+		return slices.Concat(editor, []Permission{PermBindingsManage, PermCredentials, PermTokensManage})
 	case RoleAdmin:
 		return slices.Clone(Permissions)
 	}

@@ -15,6 +15,7 @@ const (
 	ENOTFOUND     = "not_found"
 	ECONFLICT     = "conflict"
 	EUNAVAILABLE  = "unavailable"
+	ERATELIMITED  = "rate_limited" // too many attempts: wait before trying again
 	EINTERNAL     = "internal"
 )
 

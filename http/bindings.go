@@ -10,12 +10,12 @@ import (
 
 // registerBindingRoutes registers the routes that manage a namespace's bindings.
 func (s *Server) registerBindingRoutes(mux *http.ServeMux) {
-	s.api(mux, "POST /api/v1/namespaces/{ns}/bindings", s.handleCreateBinding)
-	s.api(mux, "GET /api/v1/namespaces/{ns}/bindings", s.handleListBindings)
-	s.api(mux, "GET /api/v1/namespaces/{ns}/bindings/{b}", s.handleGetBinding)
-	s.api(mux, "PATCH /api/v1/namespaces/{ns}/bindings/{b}", s.handleUpdateBinding)
-	s.api(mux, "DELETE /api/v1/namespaces/{ns}/bindings/{b}", s.handleDeleteBinding)
-	s.api(mux, "POST /api/v1/namespaces/{ns}/bindings/{b}/check", s.handleCheckBinding)
+	s.api(mux, "POST /api/v1/namespaces/{ns}/bindings", ferry.PermBindingsManage, s.handleCreateBinding)
+	s.api(mux, "GET /api/v1/namespaces/{ns}/bindings", ferry.PermNamespacesRead, s.handleListBindings)
+	s.api(mux, "GET /api/v1/namespaces/{ns}/bindings/{b}", ferry.PermNamespacesRead, s.handleGetBinding)
+	s.api(mux, "PATCH /api/v1/namespaces/{ns}/bindings/{b}", ferry.PermBindingsManage, s.handleUpdateBinding)
+	s.api(mux, "DELETE /api/v1/namespaces/{ns}/bindings/{b}", ferry.PermBindingsManage, s.handleDeleteBinding)
+	s.api(mux, "POST /api/v1/namespaces/{ns}/bindings/{b}/check", ferry.PermNamespacesRead, s.handleCheckBinding)
 }
 
 // BindingRequest is the body of POST /api/v1/namespaces/{ns}/bindings, and the "mirror" of

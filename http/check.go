@@ -9,7 +9,7 @@ import (
 
 // registerCheckRoutes registers "check availability".
 func (s *Server) registerCheckRoutes(mux *http.ServeMux) {
-	s.api(mux, "POST /api/v1/check", s.handleCheck)
+	s.apiAnywhere(mux, "POST /api/v1/check", s.handleCheck, ferry.PermBindingsManage, ferry.PermCredentials)
 }
 
 // handleCheck answers 200 with the check's result whether or not the remote could be

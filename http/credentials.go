@@ -18,12 +18,12 @@ const maxCredentialRequest = 256 << 10
 
 // registerCredentialRoutes registers the routes that manage credentials.
 func (s *Server) registerCredentialRoutes(mux *http.ServeMux) {
-	s.api(mux, "POST /api/v1/credentials", s.handleCreateCredential)
-	s.api(mux, "GET /api/v1/credentials", s.handleListCredentials)
-	s.api(mux, "GET /api/v1/credentials/{name}", s.handleGetCredential)
-	s.api(mux, "PATCH /api/v1/credentials/{name}", s.handleUpdateCredential)
-	s.api(mux, "DELETE /api/v1/credentials/{name}", s.handleDeleteCredential)
-	s.api(mux, "POST /api/v1/credentials/{name}/rotate", s.handleRotateCredential)
+	s.apiAnywhere(mux, "POST /api/v1/credentials", s.handleCreateCredential, ferry.PermCredentials)
+	s.apiAnywhere(mux, "GET /api/v1/credentials", s.handleListCredentials, ferry.PermCredentials, ferry.PermBindingsManage)
+	s.apiAnywhere(mux, "GET /api/v1/credentials/{name}", s.handleGetCredential, ferry.PermCredentials, ferry.PermBindingsManage)
+	s.api(mux, "PATCH /api/v1/credentials/{name}", ferry.PermCredentials, s.handleUpdateCredential)
+	s.api(mux, "DELETE /api/v1/credentials/{name}", ferry.PermCredentials, s.handleDeleteCredential)
+	s.api(mux, "POST /api/v1/credentials/{name}/rotate", ferry.PermCredentials, s.handleRotateCredential)
 }
 
 // CredentialRequest is the body of POST /api/v1/credentials. An ssh-key credential sets

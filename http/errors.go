@@ -19,6 +19,7 @@ var statuses = map[string]int{
 	ferry.ENOTFOUND:     http.StatusNotFound,
 	ferry.ECONFLICT:     http.StatusConflict,
 	ferry.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	ferry.ERATELIMITED:  http.StatusTooManyRequests,
 	ferry.EINTERNAL:     http.StatusInternalServerError,
 }
 

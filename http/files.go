@@ -10,12 +10,12 @@ import (
 
 // registerFileRoutes registers the routes that read and write files and directory trees.
 func (s *Server) registerFileRoutes(mux *http.ServeMux) {
-	s.api(mux, "PUT /api/v1/namespaces/{ns}/files/{path...}", s.handlePutFile)
-	s.api(mux, "GET /api/v1/namespaces/{ns}/files/{path...}", s.handleGetFile)
-	s.api(mux, "DELETE /api/v1/namespaces/{ns}/files/{path...}", s.handleDeleteFile)
-	s.api(mux, "GET /api/v1/namespaces/{ns}/tree", s.handleListTree)
-	s.api(mux, "GET /api/v1/namespaces/{ns}/tree/{path...}", s.handleListTree)
-	s.api(mux, "POST /api/v1/namespaces/{ns}/changes", s.handleApplyChanges)
+	s.api(mux, "PUT /api/v1/namespaces/{ns}/files/{path...}", ferry.PermNamespacesWrite, s.handlePutFile)
+	s.api(mux, "GET /api/v1/namespaces/{ns}/files/{path...}", ferry.PermNamespacesRead, s.handleGetFile)
+	s.api(mux, "DELETE /api/v1/namespaces/{ns}/files/{path...}", ferry.PermNamespacesWrite, s.handleDeleteFile)
+	s.api(mux, "GET /api/v1/namespaces/{ns}/tree", ferry.PermNamespacesRead, s.handleListTree)
+	s.api(mux, "GET /api/v1/namespaces/{ns}/tree/{path...}", ferry.PermNamespacesRead, s.handleListTree)
+	s.api(mux, "POST /api/v1/namespaces/{ns}/changes", ferry.PermNamespacesWrite, s.handleApplyChanges)
 }
 
 // fileParams returns the {ns} and {path} path parameters. Returns EINVALID for a bad name or path.

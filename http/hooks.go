@@ -15,8 +15,8 @@ import (
 func (s *Server) registerHookRoutes(mux *http.ServeMux) {
 	s.hooks = &webhook.Receiver{Webhooks: s.Webhooks, Sync: s.Sync, Logger: s.logger()}
 	mux.HandleFunc("POST /hooks/{id}", s.handleHook)
-	s.api(mux, "POST /api/v1/namespaces/{ns}/bindings/{b}/webhook/rotate", s.handleRotateWebhook)
-	s.api(mux, "GET /api/v1/namespaces/{ns}/bindings/{b}/deliveries", s.handleListDeliveries)
+	s.api(mux, "POST /api/v1/namespaces/{ns}/bindings/{b}/webhook/rotate", ferry.PermBindingsManage, s.handleRotateWebhook)
+	s.api(mux, "GET /api/v1/namespaces/{ns}/bindings/{b}/deliveries", ferry.PermNamespacesRead, s.handleListDeliveries)
 }
 
 // WebhookResponse is a binding's webhook as the API shows it. Secret is set only on the

@@ -10,9 +10,9 @@ import (
 
 // registerKnownHostRoutes registers the routes that manage pinned SSH host keys.
 func (s *Server) registerKnownHostRoutes(mux *http.ServeMux) {
-	s.api(mux, "GET /api/v1/known-hosts", s.handleListKnownHosts)
-	s.api(mux, "POST /api/v1/known-hosts", s.handleAddKnownHost)
-	s.api(mux, "DELETE /api/v1/known-hosts", s.handleDeleteKnownHost)
+	s.apiAnywhere(mux, "GET /api/v1/known-hosts", s.handleListKnownHosts, ferry.PermCredentials, ferry.PermBindingsManage)
+	s.api(mux, "POST /api/v1/known-hosts", ferry.PermCredentials, s.handleAddKnownHost)
+	s.api(mux, "DELETE /api/v1/known-hosts", ferry.PermCredentials, s.handleDeleteKnownHost)
 }
 
 // KnownHostRequest is the body of POST /api/v1/known-hosts: a Host and either its Key

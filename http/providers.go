@@ -12,13 +12,13 @@ const maxProviderRequest = 64 << 10
 
 // registerProviderRoutes registers the routes of provider connections and their repositories.
 func (s *Server) registerProviderRoutes(mux *http.ServeMux) {
-	s.api(mux, "POST /api/v1/providers", s.handleCreateProvider)
-	s.api(mux, "GET /api/v1/providers", s.handleListProviders)
-	s.api(mux, "GET /api/v1/providers/{p}", s.handleGetProvider)
-	s.api(mux, "DELETE /api/v1/providers/{p}", s.handleDeleteProvider)
-	s.api(mux, "POST /api/v1/providers/{p}/validate", s.handleValidateProvider)
-	s.api(mux, "GET /api/v1/providers/{p}/repositories", s.handleListRepositories)
-	s.api(mux, "POST /api/v1/providers/{p}/repositories", s.handleCreateRepository)
+	s.api(mux, "POST /api/v1/providers", ferry.PermProviders, s.handleCreateProvider)
+	s.apiAnywhere(mux, "GET /api/v1/providers", s.handleListProviders, ferry.PermProviders, ferry.PermBindingsManage)
+	s.apiAnywhere(mux, "GET /api/v1/providers/{p}", s.handleGetProvider, ferry.PermProviders, ferry.PermBindingsManage)
+	s.api(mux, "DELETE /api/v1/providers/{p}", ferry.PermProviders, s.handleDeleteProvider)
+	s.api(mux, "POST /api/v1/providers/{p}/validate", ferry.PermProviders, s.handleValidateProvider)
+	s.apiAnywhere(mux, "GET /api/v1/providers/{p}/repositories", s.handleListRepositories, ferry.PermProviders, ferry.PermBindingsManage)
+	s.api(mux, "POST /api/v1/providers/{p}/repositories", ferry.PermProviders, s.handleCreateRepository)
 }
 
 // ProviderRequest is the body of POST /api/v1/providers. BaseURL may be left out for the

@@ -8,7 +8,7 @@ import (
 
 // registerPushRoutes registers the route that pushes a binding to Git.
 func (s *Server) registerPushRoutes(mux *http.ServeMux) {
-	s.api(mux, "POST /api/v1/namespaces/{ns}/bindings/{b}/push", s.handlePush)
+	s.api(mux, "POST /api/v1/namespaces/{ns}/bindings/{b}/push", ferry.PermSyncTrigger, s.handlePush)
 }
 
 // pullBody is the optional body of POST …/bindings/{b}/pull: {"force":…,"dry_run":…}.

@@ -12,10 +12,10 @@ const maxDetailChanges = ferry.MaxPageLimit
 
 // registerRevisionRoutes registers the routes that read and restore revisions.
 func (s *Server) registerRevisionRoutes(mux *http.ServeMux) {
-	s.api(mux, "GET /api/v1/namespaces/{ns}/revisions", s.handleListRevisions)
-	s.api(mux, "GET /api/v1/namespaces/{ns}/revisions/{id}", s.handleGetRevision)
-	s.api(mux, "GET /api/v1/namespaces/{ns}/revisions/{id}/changes", s.handleListRevisionChanges)
-	s.api(mux, "POST /api/v1/namespaces/{ns}/revisions/{id}/restore", s.handleRestoreRevision)
+	s.api(mux, "GET /api/v1/namespaces/{ns}/revisions", ferry.PermNamespacesRead, s.handleListRevisions)
+	s.api(mux, "GET /api/v1/namespaces/{ns}/revisions/{id}", ferry.PermNamespacesRead, s.handleGetRevision)
+	s.api(mux, "GET /api/v1/namespaces/{ns}/revisions/{id}/changes", ferry.PermNamespacesRead, s.handleListRevisionChanges)
+	s.api(mux, "POST /api/v1/namespaces/{ns}/revisions/{id}/restore", ferry.PermNamespacesWrite, s.handleRestoreRevision)
 }
 
 // RevisionDetail is a revision with the first page of the paths it changed.

@@ -20,10 +20,10 @@ const (
 
 // registerRunRoutes registers the routes that start pulls and show runs.
 func (s *Server) registerRunRoutes(mux *http.ServeMux) {
-	s.api(mux, "POST /api/v1/namespaces/{ns}/bindings/{b}/pull", s.handlePull)
-	s.api(mux, "POST /api/v1/namespaces/{ns}/sync", s.handleSync)
-	s.api(mux, "GET /api/v1/namespaces/{ns}/bindings/{b}/runs", s.handleListRuns)
-	s.api(mux, "GET /api/v1/namespaces/{ns}/bindings/{b}/runs/{id}", s.handleGetRun)
+	s.api(mux, "POST /api/v1/namespaces/{ns}/bindings/{b}/pull", ferry.PermSyncTrigger, s.handlePull)
+	s.api(mux, "POST /api/v1/namespaces/{ns}/sync", ferry.PermSyncTrigger, s.handleSync)
+	s.api(mux, "GET /api/v1/namespaces/{ns}/bindings/{b}/runs", ferry.PermNamespacesRead, s.handleListRuns)
+	s.api(mux, "GET /api/v1/namespaces/{ns}/bindings/{b}/runs/{id}", ferry.PermNamespacesRead, s.handleGetRun)
 }
 
 // waitParams reads ?wait= and ?timeout= (whole seconds, 1 to MaxWaitTimeout, default

@@ -56,9 +56,23 @@ type Server struct {
 	// always ready.
 	Ready func(ctx context.Context) error
 
-	// AdminTokenHash is the SHA-256 of the admin token. While it is all zeros, no token
-	// is accepted.
+	// AdminTokenHash is the SHA-256 of the bootstrap admin token. While it is all zeros,
+	// no admin token is accepted.
 	AdminTokenHash [32]byte
+
+	Tokens ferry.TokenService // API tokens; nil: only the admin token authenticates
+	Users  ferry.UserService  // users and sessions; nil: nobody can log in
+	Audit  ferry.AuditService // the audit log; nil: writes are not recorded (tests only)
+
+	// MaxTokenLifetime caps the lifetime of new API tokens; zero: DefaultMaxTokenLifetime.
+	MaxTokenLifetime ferry.Lifetime
+	// SessionLifetime is how long a login lasts; zero: DefaultSessionLifetime.
+	SessionLifetime time.Duration
+	// InsecureCookies leaves the Secure attribute off the session cookie, for a server
+	// reached over plain HTTP other than on localhost.
+	InsecureCookies bool
+
+	Now func() time.Time // the clock; nil: time.Now
 
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry // nil: a private registry, still served at /metrics
@@ -70,6 +84,9 @@ type Server struct {
 	handler http.Handler
 	mux     *http.ServeMux
 	hooks   *webhook.Receiver
+	routes  []RouteInfo // set while the handler is built
+	logins  loginLimiter
+	touchState
 
 	ln  net.Listener
 	srv *http.Server
@@ -162,6 +179,10 @@ func (s *Server) Handler() http.Handler {
 		s.registerPushRoutes(s.mux)
 		s.registerProviderRoutes(s.mux)
 		s.registerHookRoutes(s.mux)
+		s.registerTokenRoutes(s.mux)
+		s.registerSessionRoutes(s.mux)
+		s.registerUserRoutes(s.mux)
+		s.registerAuditRoutes(s.mux)
 		s.handler = s.observe(secureHeaders(checkAPIPath(http.HandlerFunc(s.route))))
 	})
 	return s.handler
@@ -210,6 +231,13 @@ func (s *Server) logger() *slog.Logger {
 		return slog.Default()
 	}
 	return s.Logger
+}
+
+func (s *Server) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
 }
 
 func (s *Server) maxFileSize() int64 {

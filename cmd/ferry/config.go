@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ferrygit/ferry"
+	"github.com/ferrygit/ferry/password"
 	"github.com/ferrygit/ferry/secretbox"
 )
 
@@ -35,6 +36,11 @@ type Config struct {
 	Workers         int           // runs carried out at once
 	RunRetention    time.Duration // how long finished runs are kept
 	PublicURL       string        // the base URL Git providers reach the server at, for webhook URLs; "" for the listen address
+
+	AdminPassword    string         // secret: the first admin user's password; generated and printed once when unset
+	MaxTokenLifetime ferry.Lifetime // the longest lifetime a new API token may have
+	SessionLifetime  time.Duration  // how long a login lasts
+	InsecureCookies  bool           // leave Secure off the session cookie (plain HTTP beyond localhost)
 }
 
 // configVar describes one setting: its flag, its environment variable and its usage text.
@@ -57,6 +63,10 @@ var configVars = []configVar{
 	{flag: "git-timeout", env: "FERRY_GIT_TIMEOUT", def: "120s", usage: "how long one git operation (list refs, fetch, push) may take"},
 	{flag: "workers", env: "FERRY_WORKERS", def: "4", usage: "how many pulls and pushes run at once"},
 	{flag: "run-retention", env: "FERRY_RUN_RETENTION", def: "2160h", usage: "how long finished runs are kept (default 90 days)"},
+	{flag: "admin-password", env: "FERRY_ADMIN_PASSWORD", secret: true, usage: "password of the admin user made on a fresh database; generated and printed once when unset"},
+	{flag: "max-token-lifetime", env: "FERRY_MAX_TOKEN_LIFETIME", def: "P1Y", usage: "the longest lifetime a new API token may have, as an ISO-8601 duration (P1Y, P90D)"},
+	{flag: "session-lifetime", env: "FERRY_SESSION_LIFETIME", def: "12h", usage: "how long a UI login lasts"},
+	{flag: "insecure-cookies", env: "FERRY_INSECURE_COOKIES", def: "false", usage: "send the session cookie without Secure, for a server reached over plain HTTP other than on localhost"},
 	{flag: "public-url", env: "FERRY_PUBLIC_URL", usage: "the base URL at which Git providers reach this server (https://ferry.example.com), for webhook URLs; default http://<listen address>"},
 }
 
@@ -119,13 +129,14 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*C
 		raw[v.flag] = s
 	}
 	cfg := &Config{
-		Listen:      raw["listen"],
-		DataDir:     raw["data-dir"],
-		DatabaseURL: raw["database-url"],
-		AdminToken:  raw["admin-token"],
-		LogFormat:   raw["log-format"],
-		LogLevel:    raw["log-level"],
-		PublicURL:   strings.TrimSuffix(raw["public-url"], "/"),
+		Listen:        raw["listen"],
+		DataDir:       raw["data-dir"],
+		DatabaseURL:   raw["database-url"],
+		AdminToken:    raw["admin-token"],
+		AdminPassword: raw["admin-password"],
+		LogFormat:     raw["log-format"],
+		LogLevel:      raw["log-level"],
+		PublicURL:     strings.TrimSuffix(raw["public-url"], "/"),
 
 		SecretKey:     getenv("FERRY_SECRET_KEY"),
 		SecretKeyFile: *secretKeyFile,
@@ -134,6 +145,20 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*C
 		cfg.SecretKeyFile = getenv("FERRY_SECRET_KEY_FILE")
 	}
 	var err error
+	if cfg.MaxTokenLifetime, err = ferry.ParseLifetime(raw["max-token-lifetime"]); err != nil {
+		return nil, fmt.Errorf("--max-token-lifetime: %s", ferry.ErrorMessage(err))
+	}
+	if cfg.SessionLifetime, err = time.ParseDuration(raw["session-lifetime"]); err != nil || cfg.SessionLifetime < time.Minute {
+		return nil, fmt.Errorf("--session-lifetime: %q is not a duration of at least 1m, such as 12h", raw["session-lifetime"])
+	}
+	if cfg.InsecureCookies, err = strconv.ParseBool(raw["insecure-cookies"]); err != nil {
+		return nil, fmt.Errorf("--insecure-cookies: %q is not true or false", raw["insecure-cookies"])
+	}
+	if cfg.AdminPassword != "" {
+		if err := password.Check(cfg.AdminPassword); err != nil {
+			return nil, fmt.Errorf("--admin-password: %s", ferry.ErrorMessage(err))
+		}
+	}
 	if cfg.MaxFileSize, err = parseBytes(raw["max-file-size"]); err != nil {
 		return nil, fmt.Errorf("--max-file-size: %w", err)
 	}
@@ -230,7 +255,8 @@ func (c *Config) Redacted() []any {
 	}
 	return []any{"listen", c.Listen, "database", db, "admin_token", token, "log_format", c.LogFormat,
 		"max_file_size", ferry.HumanBytes(c.MaxFileSize), "secret_key", secretKey,
-		"allow_hosts", strings.Join(c.Policy.AllowHosts, ","), "allow_insecure_http", c.Policy.AllowInsecureHTTP, "git_timeout", c.GitTimeout, "public_url", c.PublicURL}
+		"allow_hosts", strings.Join(c.Policy.AllowHosts, ","), "allow_insecure_http", c.Policy.AllowInsecureHTTP, "git_timeout", c.GitTimeout, "public_url", c.PublicURL,
+		"max_token_lifetime", c.MaxTokenLifetime.String(), "session_lifetime", c.SessionLifetime, "insecure_cookies", c.InsecureCookies}
 }
 
 // newLogger returns the logger the config asks for, writing to w.

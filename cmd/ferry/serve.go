@@ -19,6 +19,7 @@ import (
 	"github.com/ferrygit/ferry/gitsync"
 	ferryhttp "github.com/ferrygit/ferry/http"
 	"github.com/ferrygit/ferry/jobs"
+	"github.com/ferrygit/ferry/password"
 	"github.com/ferrygit/ferry/provider"
 	"github.com/ferrygit/ferry/secretbox"
 	"github.com/ferrygit/ferry/sqlstore"
@@ -59,6 +60,10 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 		return err
 	}
 
+	if err := bootstrapAdmin(ctx, db, cfg.AdminPassword, m.Stderr, logger); err != nil {
+		return err
+	}
+
 	engine, err := git.New(git.Config{Dir: filepath.Join(cfg.DataDir, "git"), Policy: cfg.Policy, Timeout: cfg.GitTimeout, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("start the git engine: %w", err)
@@ -90,6 +95,8 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 	srv.Binder = &gitsync.Binder{Sync: syncer, Store: db, Providers: providers, HookURL: srv.HookURL, Logger: logger}
 	srv.Ready = db.Ping
 	srv.AdminTokenHash = hash
+	srv.Tokens, srv.Users, srv.Audit = db, db, db
+	srv.MaxTokenLifetime, srv.SessionLifetime, srv.InsecureCookies = cfg.MaxTokenLifetime, cfg.SessionLifetime, cfg.InsecureCookies
 	srv.Logger = logger
 	srv.Metrics = reg
 	srv.MaxFileSize = cfg.MaxFileSize
@@ -176,4 +183,34 @@ func newToken() string {
 	b := make([]byte, 32)
 	rand.Read(b)
 	return "fy_" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// bootstrapAdmin makes, on a database without users, the admin user "admin" with
+// password pw, or a generated one written to w once.
+func bootstrapAdmin(ctx context.Context, db ferry.UserService, pw string, w io.Writer, logger *slog.Logger) error {
+	n, err := db.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	generated := pw == ""
+	if generated {
+		pw = password.Generate(20)
+	}
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return err
+	}
+	err = db.CreateUser(ctx, &ferry.User{Name: "admin", Admin: true}, hash)
+	if ferry.ErrorCode(err) == ferry.ECONFLICT {
+		return nil // another server made it first
+	} else if err != nil {
+		return fmt.Errorf("create the admin user: %w", err)
+	}
+	if generated {
+		fmt.Fprintf(w, "\n    Ferry made the user \"admin\" with a one-time password. It is shown this once; change it\n    after logging in (ferry user passwd admin):\n\n        %s\n\n", pw)
+		logger.Info("admin user created; its password was printed once above")
+	} else {
+		logger.Info("admin user created with the password from FERRY_ADMIN_PASSWORD")
+	}
+	return nil
 }

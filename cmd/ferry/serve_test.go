@@ -118,9 +118,10 @@ func TestServeConfiguredToken(t *testing.T) {
 		"flag file": {cliEnv{}, []string{"--admin-token-file", tokenFile}, "from-a-file-0123456789"},
 	} {
 		t.Run(name, func(t *testing.T) {
+			tc.env["FERRY_ADMIN_PASSWORD"] = "a-configured-admin-password"
 			srv := startServe(t, tc.env, append([]string{"--data-dir", t.TempDir(), "--log-format", "json"}, tc.args...)...)
 			log := srv.stderr.String()
-			if printedToken.MatchString(log) || strings.Contains(log, tc.token) {
+			if printedToken.MatchString(log) || strings.Contains(log, tc.token) || strings.Contains(log, "a-configured-admin-password") {
 				t.Fatalf("the log shows a token:\n%s", log)
 			}
 			for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
