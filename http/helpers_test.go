@@ -49,6 +49,7 @@ func newTestServer(t *testing.T, configure ...func(*fhttp.Server)) *testServer {
 	s := fhttp.NewServer()
 	s.Namespaces, s.Files, s.Ready = db, db, db.Ping
 	s.Credentials, s.KnownHosts = db, db
+	s.Tokens, s.Users, s.Audit = db, db, db
 	s.AdminTokenHash = sha256.Sum256([]byte(testToken))
 	s.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for _, f := range configure {
