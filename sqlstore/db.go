@@ -43,7 +43,8 @@ type Config struct {
 }
 
 // DB is Ferry's database. It implements ferry.NamespaceService, ferry.FileService,
-// ferry.SettingService, ferry.CredentialService and ferry.KnownHostService.
+// ferry.SettingService, ferry.CredentialService, ferry.KnownHostService, the binding, run,
+// webhook and provider stores, ferry.TokenService, ferry.UserService and ferry.AuditService.
 type DB struct {
 	dialect string
 	url     string  // the PostgreSQL URL; "" for SQLite

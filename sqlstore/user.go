@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/ferrygit/ferry"
 )
@@ -240,6 +241,10 @@ func (db *DB) CreateSession(ctx context.Context, s *ferry.Session, hash [32]byte
 		return err
 	}
 	tx.db.rowsWritten.Add(1)
+	// Sessions that ended a day ago or more go with each login, so the table stays small.
+	if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE expires_at < $1`, tx.now.Add(-24*time.Hour)); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}

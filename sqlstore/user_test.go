@@ -191,6 +191,17 @@ func TestSessions(t *testing.T) {
 		wantSession(t, db, "a3", false)
 		wantSession(t, db, "b1", true)
 		wantCode(t, db.SetUserPassword(ctx, "nobody", "x"), ferry.ENOTFOUND)
+
+		// A login sweeps sessions that ended a day ago or more, and no others.
+		for name, end := range map[string]time.Time{"old": fixedNow.Add(-25 * time.Hour), "recent": fixedNow.Add(-23 * time.Hour)} {
+			if err := db.CreateSession(ctx, &ferry.Session{UserID: bob.ID, ExpiresAt: end}, sessionHash(name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustCreateSession(t, db, bob.ID, "b2")
+		wantSession(t, db, "old", false)
+		wantSession(t, db, "recent", true)
+		wantSession(t, db, "b1", true)
 	})
 }
 
