@@ -44,6 +44,9 @@ type Binding struct {
 	// created for the binding; "" when there is none.
 	HookID      string `json:"hook_id,omitempty"`
 	DeployKeyID string `json:"deploy_key_id,omitempty"`
+	// Entities, when set, makes every pull read the catalog entities in the files its glob
+	// selects.
+	Entities *EntitySpec `json:"entities,omitempty"`
 	// ProviderError is the last failure creating or removing the webhook or deploy key at
 	// the provider; "" once that succeeds.
 	ProviderError string    `json:"provider_error,omitempty"`
@@ -112,6 +115,14 @@ func (b *Binding) Validate() error {
 			return err
 		}
 	}
+	if b.Entities != nil && b.Entities.Glob == "" {
+		b.Entities = nil
+	}
+	if b.Entities != nil {
+		if err := ValidateGlob(b.Entities.Glob); err != nil {
+			return err
+		}
+	}
 	if b.Direction == "" {
 		b.Direction = DirectionPull
 	}
@@ -151,6 +162,8 @@ type BindingUpdate struct {
 	// Provider "" the binding is no longer made through a provider and needs URL.
 	Provider   *string `json:"provider"`
 	Repository *string `json:"repository"`
+	// Entities replaces the entity glob; an empty glob turns reading entities off.
+	Entities *EntitySpec `json:"entities"`
 }
 
 // ChangesRepository reports whether u moves a binding made through a provider, b, to
@@ -169,6 +182,10 @@ func (u *BindingUpdate) Apply(b *Binding) {
 		if f.from != nil {
 			*f.to = *f.from
 		}
+	}
+	if u.Entities != nil {
+		e := *u.Entities
+		b.Entities = &e
 	}
 }
 

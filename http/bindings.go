@@ -38,6 +38,8 @@ type BindingRequest struct {
 	Repository string `json:"repository,omitempty"`
 	// DeployKey registers the binding's generated ssh-key credential as a deploy key.
 	DeployKey bool `json:"deploy_key,omitempty"`
+	// Entities makes pulls read catalog entities from the files its glob selects.
+	Entities *ferry.EntitySpec `json:"entities,omitempty"`
 }
 
 // binding returns the binding req describes in namespace ns, validated, and checks its
@@ -45,7 +47,7 @@ type BindingRequest struct {
 func (req *BindingRequest) binding(ns string) (*ferry.Binding, error) {
 	b := &ferry.Binding{Namespace: ns, Name: req.Name, Directory: req.Directory, URL: req.URL, Ref: req.Ref,
 		Path: req.Path, Credential: req.Credential, Direction: req.Direction, Schedule: req.Schedule,
-		Provider: req.Provider, Repository: req.Repository}
+		Provider: req.Provider, Repository: req.Repository, Entities: req.Entities}
 	if req.Provider != "" && req.URL != "" {
 		return b, ferry.Errorf(ferry.EINVALID, "Give url, or provider and repository, not both.")
 	}

@@ -15,24 +15,27 @@ const bindingColumns = `b.id, n.name, b.name, b.directory, b.url, b.ref, b.path,
 	CASE WHEN b.last_revision > 0 AND EXISTS (SELECT 1 FROM files f WHERE f.namespace_id = b.namespace_id
 		AND (f.from_rev > b.last_revision OR (f.to_rev > b.last_revision AND f.to_rev <> ` + liveSQL + `))
 		AND (b.directory = '' OR (f.path >= b.directory || '/' AND f.path < b.directory || '0'))) THEN 1 ELSE 0 END,
-	b.provider, b.repository, b.hook_id, b.deploy_key_id, b.provider_error`
+	b.provider, b.repository, b.hook_id, b.deploy_key_id, b.provider_error, b.entity_glob`
 
 const bindingFrom = ` FROM bindings b JOIN namespaces n ON n.id = b.namespace_id LEFT JOIN credentials c ON c.id = b.credential_id`
 
 func scanBinding(row interface{ Scan(...any) error }) (*ferry.Binding, error) {
 	b := &ferry.Binding{}
 	var success, next sql.NullTime
-	var reason, message string
+	var reason, message, glob string
 	err := row.Scan(&b.ID, &b.Namespace, &b.Name, &b.Directory, &b.URL, &b.Ref, &b.Path, &b.Credential, &b.Direction, &b.Schedule,
 		&b.CreatedAt, &b.UpdatedAt, &b.Status.State, &b.Status.LastRun, &b.Status.LastCommit, &b.Status.LastRevision, &success, &next,
 		&b.Status.ConsecutiveFailures, &reason, &message, &b.Status.RemoteCommit, &b.Status.Ahead,
-		&b.Provider, &b.Repository, &b.HookID, &b.DeployKeyID, &b.ProviderError)
+		&b.Provider, &b.Repository, &b.HookID, &b.DeployKeyID, &b.ProviderError, &glob)
 	if err != nil {
 		return nil, err
 	}
 	b.CreatedAt, b.UpdatedAt = b.CreatedAt.UTC(), b.UpdatedAt.UTC()
 	b.Status.LastSuccessAt, b.Status.NextRunAt = timePtr(success), timePtr(next)
 	b.Status.Behind = b.Status.RemoteCommit != "" && b.Status.RemoteCommit != b.Status.LastCommit
+	if glob != "" {
+		b.Entities = &ferry.EntitySpec{Glob: glob}
+	}
 	if reason != "" {
 		b.Status.LastError = &ferry.RunError{Reason: reason, Message: message}
 	}
@@ -54,6 +57,14 @@ func nullTime(t *time.Time) any {
 	return t.UTC()
 }
 
+// entityGlob returns b's entity glob, "" for none.
+func entityGlob(b *ferry.Binding) string {
+	if b.Entities == nil {
+		return ""
+	}
+	return b.Entities.Glob
+}
+
 // referrer names a binding in credential_refs, as DeleteCredential shows it.
 func referrer(ns, name string) string { return "binding " + ns + "/" + name }
 
@@ -73,8 +84,8 @@ func (db *DB) CreateBinding(ctx context.Context, b *ferry.Binding) error {
 		return err
 	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO bindings (namespace_id, name, directory, url, ref, path, credential_id, direction, schedule,
-		created_at, updated_at, next_run_at, provider, repository) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) RETURNING id`,
-		ns.ID, b.Name, b.Directory, b.URL, b.Ref, b.Path, credID, b.Direction, b.Schedule, tx.now, nullTime(b.Status.NextRunAt), b.Provider, b.Repository).Scan(&b.ID)
+		created_at, updated_at, next_run_at, provider, repository, entity_glob) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14) RETURNING id`,
+		ns.ID, b.Name, b.Directory, b.URL, b.Ref, b.Path, credID, b.Direction, b.Schedule, tx.now, nullTime(b.Status.NextRunAt), b.Provider, b.Repository, entityGlob(b)).Scan(&b.ID)
 	if isUniqueViolation(err) {
 		return ferry.Errorf(ferry.ECONFLICT, "Namespace %q has a binding called %q already.", ns.Name, b.Name)
 	} else if err != nil {
@@ -222,10 +233,10 @@ func (db *DB) UpdateBinding(ctx context.Context, b *ferry.Binding) error {
 	}
 	n, err := tx.exec(ctx, `UPDATE bindings SET directory = $1, url = $2, ref = $3, path = $4, credential_id = $5, direction = $6,
 		schedule = $7, next_run_at = $8, updated_at = $9, state = CASE WHEN state = 'stalled' THEN 'idle' ELSE state END,
-		provider = $12, repository = $13, hook_id = $14, deploy_key_id = $15
+		provider = $12, repository = $13, hook_id = $14, deploy_key_id = $15, entity_glob = $16
 		WHERE id = $10 AND namespace_id = $11`,
 		b.Directory, b.URL, b.Ref, b.Path, credID, b.Direction, b.Schedule, nullTime(b.Status.NextRunAt), tx.now, b.ID, ns.ID,
-		b.Provider, b.Repository, b.HookID, b.DeployKeyID)
+		b.Provider, b.Repository, b.HookID, b.DeployKeyID, entityGlob(b))
 	if err != nil {
 		return err
 	} else if n == 0 {
