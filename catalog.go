@@ -94,7 +94,8 @@ type Entity struct {
 
 // Violation is one way a document fails its schema.
 type Violation struct {
-	Pointer string `json:"pointer"` // JSON pointer into the entity, such as /properties/url
+	Entity  string `json:"entity,omitempty"` // in a batch: the blueprint/identifier it concerns
+	Pointer string `json:"pointer"`          // JSON pointer into the entity, such as /properties/url
 	Message string `json:"message"`
 }
 
@@ -156,4 +157,54 @@ type CatalogStore interface {
 type EntityKey struct {
 	Blueprint  string
 	Identifier string
+}
+
+// EntityError is an entity write refused for its content: an EINVALID error that lists
+// every violation, each with the entity it belongs to (in a batch) and a JSON pointer.
+type EntityError struct {
+	Err        *Error
+	Violations []Violation
+}
+
+func (e *EntityError) Error() string { return e.Err.Error() }
+
+// Unwrap lets ErrorCode and ErrorMessage read the code and message.
+func (e *EntityError) Unwrap() error { return e.Err }
+
+// EntityFile is a file of a binding's repository that its entity glob selects.
+type EntityFile struct {
+	Path    string // in the namespace
+	Content []byte
+}
+
+// EntitySync is what one pull brings to the catalog: the selected files it wrote and the
+// paths it deleted, or, when Full, every selected file of the commit (a first import).
+type EntitySync struct {
+	Namespace  string
+	Binding    string
+	Repository string // the remote URL, redacted
+	Commit     string
+	Files      []EntityFile
+	Deleted    []string // namespace paths of selected files the pull deleted
+	Full       bool     // Files are all the binding's entity files: entities from other paths go
+}
+
+// EntitySyncReport says what a pull did to the catalog, for the run log.
+type EntitySyncReport struct {
+	Read       int             // entities read from the files (unchanged ones included)
+	Deleted    int             // entities whose file, or whose entry in its file, went
+	Reasserted []string        // entities written through the API with force that Git now overrides
+	Failures   []EntityFailure // entities (or whole files) that were not applied
+}
+
+// EntityFailure is an entity file, or one entity in it, that a pull could not apply.
+type EntityFailure struct {
+	Path    string `json:"path"`
+	Entity  string `json:"entity,omitempty"` // blueprint/identifier, when known
+	Message string `json:"message"`
+}
+
+// EntitySyncer applies what pulls bring to the catalog.
+type EntitySyncer interface {
+	SyncEntities(ctx context.Context, s *EntitySync) (*EntitySyncReport, error)
 }
