@@ -389,6 +389,11 @@ func TestSessions(t *testing.T) {
 		t.Fatalf("who am I = %+v", who)
 	}
 
+	// Roles only in namespaces that exist.
+	wantError(t, ts.raw(t, "PUT", "/api/v1/users/alice/roles/nope", []byte(`{"role":"viewer"}`)), 404, ferry.ENOTFOUND, `"nope"`)
+	wantError(t, ts.raw(t, "POST", "/api/v1/users", []byte(`{"name":"bob","password":"long enough password","roles":{"nope":"viewer"}}`)), 404, ferry.ENOTFOUND, `"nope"`)
+	wantError(t, ts.raw(t, "PUT", "/api/v1/users/alice/roles/prod", []byte(`{"role":"owner"}`)), 400, ferry.EINVALID, "viewer, editor or maintainer")
+
 	// Logout clears the cookie and ends the session.
 	out := withSession(t, ts, c, csrf, "DELETE", "/api/v1/session", "")
 	if out.Status != 204 || !strings.Contains(out.Header.Get("Set-Cookie"), "Max-Age=0") {

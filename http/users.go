@@ -50,11 +50,11 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for ns, role := range req.Roles {
-		if err := ferry.ValidateNamespaceName(ns); err != nil {
+		if err := ferry.ValidateRole(role); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		if err := ferry.ValidateRole(role); err != nil {
+		if _, err := s.Namespaces.FindNamespace(r.Context(), ns); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -149,6 +149,10 @@ func (s *Server) setRole(w http.ResponseWriter, r *http.Request, role string) {
 	}
 	if role != "" {
 		if err := ferry.ValidateRole(role); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if _, err := s.Namespaces.FindNamespace(r.Context(), ns); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

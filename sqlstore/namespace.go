@@ -109,6 +109,14 @@ func (db *DB) DeleteNamespace(ctx context.Context, name string) error {
 		(SELECT 'binding ' || CAST($2 AS TEXT) || '/' || name FROM bindings WHERE namespace_id = $1)`, ns.ID, ns.Name); err != nil {
 		return err
 	}
+	// Access to the namespace goes with it, so that a namespace made later under the same
+	// name starts with none: tokens limited to it are revoked, roles in it removed.
+	if _, err := tx.exec(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE namespace = $2 AND revoked_at IS NULL`, tx.now, ns.Name); err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM user_roles WHERE namespace = $1`, ns.Name); err != nil {
+		return err
+	}
 	for _, q := range []string{
 		`DELETE FROM bindings WHERE namespace_id = $1`,
 		`DELETE FROM files WHERE namespace_id = $1`,
