@@ -32,6 +32,7 @@ func (p *pull) apply(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	p.tree = files
 	for try := 1; ; try++ {
 		msg, err := p.applyOnce(ctx, files)
 		if ferry.ErrorCode(err) == ferry.ECONFLICT && try < maxApplyTries {
@@ -103,6 +104,7 @@ func (p *pull) applyOnce(ctx context.Context, files []ferry.TreeFile) (string, e
 	if err != nil {
 		return "", err
 	}
+	p.applied = cs
 	p.run.Revision = rev.Number
 	if !created {
 		p.run.Result = ferry.ResultUpToDate

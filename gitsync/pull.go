@@ -61,6 +61,9 @@ type pull struct {
 	ref    string // the full ref resolved
 
 	dryRun *ferry.SyncPlan // set for a dry run: apply fills it in instead of writing
+
+	tree    []ferry.TreeFile // the files under the binding's path at the commit, once read
+	applied *ferry.ChangeSet // the changes apply wrote, with their contents
 }
 
 // do runs the steps and sets the run's result; the error is the failure, if any.
@@ -73,9 +76,10 @@ func (p *pull) do(ctx context.Context) error {
 		{"resolve", p.resolve},
 		{"fetch", p.fetch},
 		{"apply", p.apply},
+		{"catalog", p.catalog},
 	}
 	for _, step := range steps {
-		if p.run.Result != "" {
+		if p.run.Result != "" && !(step.name == "catalog" && p.fullImport()) {
 			p.log(step.name, time.Now(), "skipped", "")
 			continue
 		}

@@ -55,8 +55,11 @@ type Service struct {
 	Limits  Limits
 	// RunRetention is how long finished runs are kept; DefaultRunRetention when 0.
 	RunRetention time.Duration
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Catalog applies the entity files of bindings that set an entity glob; nil: pulls
+	// read no entities.
+	Catalog ferry.EntitySyncer
+	Logger  *slog.Logger
+	Now     func() time.Time
 
 	done     sync.Mutex
 	finished chan struct{} // closed and replaced when a run finishes here; guarded by done

@@ -50,8 +50,9 @@ type errorResponse struct {
 }
 
 type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code       string            `json:"code"`
+	Message    string            `json:"message"`
+	Violations []ferry.Violation `json:"violations,omitempty"` // every schema violation of an entity write
 }
 
 func errorBody(code, message string) errorResponse {
@@ -65,7 +66,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == ferry.EINTERNAL {
 		s.logger().Error("internal error", "method", r.Method, "route", r.Pattern, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, statusOf(code), errorBody(code, ferry.ErrorMessage(err)))
+	body := errorBody(code, ferry.ErrorMessage(err))
+	var ee *ferry.EntityError
+	if errors.As(err, &ee) {
+		body.Error.Violations = ee.Violations
+	}
+	writeJSON(w, statusOf(code), body)
 }
 
 // writeJSON answers with v as JSON.

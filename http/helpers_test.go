@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ferrygit/ferry"
+	"github.com/ferrygit/ferry/catalog"
 	fhttp "github.com/ferrygit/ferry/http"
 	"github.com/ferrygit/ferry/secretbox"
 	"github.com/ferrygit/ferry/sqlstore"
@@ -50,6 +51,7 @@ func newTestServer(t *testing.T, configure ...func(*fhttp.Server)) *testServer {
 	s.Namespaces, s.Files, s.Ready = db, db, db.Ping
 	s.Credentials, s.KnownHosts = db, db
 	s.Tokens, s.Users, s.Audit = db, db, db
+	s.Catalog, s.CatalogStore = &catalog.Service{Store: db}, db
 	s.AdminTokenHash = sha256.Sum256([]byte(testToken))
 	s.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for _, f := range configure {

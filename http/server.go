@@ -60,6 +60,9 @@ type Server struct {
 	// no admin token is accepted.
 	AdminTokenHash [32]byte
 
+	Catalog      Catalog            // validates and writes blueprints and entities; nil: the catalog answers 503
+	CatalogStore ferry.CatalogStore // reads of the catalog
+
 	Tokens ferry.TokenService // API tokens; nil: only the admin token authenticates
 	Users  ferry.UserService  // users and sessions; nil: nobody can log in
 	Audit  ferry.AuditService // the audit log; nil: writes are not recorded (tests only)
@@ -183,6 +186,7 @@ func (s *Server) Handler() http.Handler {
 		s.registerSessionRoutes(s.mux)
 		s.registerUserRoutes(s.mux)
 		s.registerAuditRoutes(s.mux)
+		s.registerCatalogRoutes(s.mux)
 		s.handler = s.observe(secureHeaders(checkAPIPath(http.HandlerFunc(s.route))))
 	})
 	return s.handler

@@ -286,3 +286,33 @@ func TestDeleteNamespaceRemovesCatalog(t *testing.T) {
 		wantCode(t, err, ferry.ENOTFOUND)
 	})
 }
+
+// EntitySources returns the provenance of the entities that exist, and nothing for others.
+func TestEntitySources(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		mustCreateNamespace(t, db, "dev")
+		if err := db.CreateBlueprint(ctx, &ferry.Blueprint{Namespace: "dev", Identifier: "team", Schema: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		git := ferry.Provenance{Source: ferry.SourceGit, Binding: "b", Repository: "https://h/r.git", Path: "t/a.json", Commit: "c0ffee", At: fixedNow}
+		api := ferry.Provenance{Source: ferry.SourceAPI, Actor: "token:3", At: fixedNow}
+		err := db.PutEntities(ctx, []*ferry.Entity{
+			{Namespace: "dev", Blueprint: "team", Identifier: "a", Properties: map[string]any{}, Source: git},
+			{Namespace: "dev", Blueprint: "team", Identifier: "b", Properties: map[string]any{}, Source: api},
+		}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.EntitySources(ctx, "dev", []ferry.EntityKey{{Blueprint: "team", Identifier: "a"}, {Blueprint: "team", Identifier: "b"},
+			{Blueprint: "team", Identifier: "c"}, {Blueprint: "nope", Identifier: "a"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[ferry.EntityKey{Blueprint: "team", Identifier: "a"}] != git || got[ferry.EntityKey{Blueprint: "team", Identifier: "b"}] != api {
+			t.Fatalf("sources = %+v", got)
+		}
+		_, err = db.EntitySources(ctx, "nope", nil)
+		wantCode(t, err, ferry.ENOTFOUND)
+	})
+}

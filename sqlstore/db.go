@@ -44,7 +44,8 @@ type Config struct {
 
 // DB is Ferry's database. It implements ferry.NamespaceService, ferry.FileService,
 // ferry.SettingService, ferry.CredentialService, ferry.KnownHostService, the binding, run,
-// webhook and provider stores, ferry.TokenService, ferry.UserService and ferry.AuditService.
+// webhook and provider stores, ferry.TokenService, ferry.UserService, ferry.AuditService and
+// ferry.CatalogStore.
 type DB struct {
 	dialect string
 	url     string  // the PostgreSQL URL; "" for SQLite

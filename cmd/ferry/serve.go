@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/ferrygit/ferry"
+	"github.com/ferrygit/ferry/catalog"
 	"github.com/ferrygit/ferry/git"
 	"github.com/ferrygit/ferry/gitsync"
 	ferryhttp "github.com/ferrygit/ferry/http"
@@ -82,6 +83,8 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 	srv.Checker = &gitsync.Checker{Git: engine, Secrets: secrets, Policy: cfg.Policy}
 	syncer := &gitsync.Service{Store: db, Git: engine, Secrets: secrets, Policy: cfg.Policy, Logger: logger,
 		Limits: gitsync.Limits{MaxFileSize: cfg.MaxFileSize}, RunRetention: cfg.RunRetention}
+	cat := &catalog.Service{Store: db, Logger: logger}
+	syncer.Catalog = cat
 	providers := newProviderService(db, cfg.Policy, logger)
 	queue, closeQueue, err := openQueue(ctx, cfg, db, syncer, providers, logger)
 	if err != nil {
@@ -96,6 +99,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 	srv.Ready = db.Ping
 	srv.AdminTokenHash = hash
 	srv.Tokens, srv.Users, srv.Audit = db, db, db
+	srv.Catalog, srv.CatalogStore = cat, db
 	srv.MaxTokenLifetime, srv.SessionLifetime, srv.InsecureCookies = cfg.MaxTokenLifetime, cfg.SessionLifetime, cfg.InsecureCookies
 	srv.Logger = logger
 	srv.Metrics = reg
