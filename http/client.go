@@ -20,9 +20,10 @@ const maxErrorBody = 1 << 20
 // Client calls a Ferry server's API. API errors come back as *ferry.Error with the
 // server's code and message, so ferry.ErrorCode works on them.
 type Client struct {
-	URL   string // the server's base URL, such as http://127.0.0.1:8080
-	Token string // sent as a bearer token; never part of an error
-	HTTP  *http.Client
+	URL    string      // the server's base URL, such as http://127.0.0.1:8080
+	Token  string      // sent as a bearer token unless ""; never part of an error
+	Header http.Header // sent with every request, such as a session cookie and its CSRF token
+	HTTP   *http.Client
 }
 
 // NewClient returns a client for the server at url that authenticates with token. It does
@@ -57,7 +58,12 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build request for %s: %w", c.URL, err)
 	}
-	hr.Header.Set("Authorization", "Bearer "+c.Token)
+	if c.Token != "" {
+		hr.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	for k, vs := range c.Header {
+		hr.Header[k] = vs
+	}
 	if req.json {
 		hr.Header.Set("Content-Type", "application/json")
 	}
