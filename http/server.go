@@ -48,6 +48,9 @@ type Server struct {
 	Binder   Binder
 	Webhooks ferry.WebhookService // bindings' webhooks and deliveries; nil: webhooks answer 503
 
+	// UI serves every path outside the API's routes (the web UI); nil: those answer 404.
+	UI http.Handler
+
 	// PublicURL is the base URL at which Git providers reach the server, for webhook URLs;
 	// "" for URL().
 	PublicURL string
@@ -196,6 +199,10 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if _, pattern := s.mux.Handler(r); pattern != "" {
 		s.mux.ServeHTTP(w, r)
+		return
+	}
+	if s.UI != nil && !isAPI(r.URL.Path) {
+		s.UI.ServeHTTP(w, r)
 		return
 	}
 	unmatched := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.unmatched(w, r) })

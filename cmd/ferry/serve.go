@@ -24,6 +24,7 @@ import (
 	"github.com/ferrygit/ferry/provider"
 	"github.com/ferrygit/ferry/secretbox"
 	"github.com/ferrygit/ferry/sqlstore"
+	"github.com/ferrygit/ferry/ui"
 )
 
 func init() {
@@ -104,6 +105,8 @@ func (m *Main) serve(ctx context.Context, cfg *Config, ready chan<- string) erro
 	srv.Logger = logger
 	srv.Metrics = reg
 	srv.MaxFileSize = cfg.MaxFileSize
+	// The UI calls the API in-process, so it is made once the API's fields are all set.
+	srv.UI = (&ui.Server{API: srv.Handler(), Logger: logger}).Handler()
 	if err := queue.Start(ctx); err != nil {
 		return fmt.Errorf("start the job queue: %w", err)
 	}
