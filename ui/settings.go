@@ -1,0 +1,6 @@
+package ui
+
+import "net/http"
+
+// registerSettingsPages registers the configuration pages.
+func (s *Server) registerSettingsPages(mux *http.ServeMux) {}
