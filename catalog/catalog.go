@@ -65,8 +65,33 @@ func (s *Service) checkBlueprint(b *ferry.Blueprint) error {
 	if len(b.Schema) == 0 || string(b.Schema) == "null" {
 		b.Schema = json.RawMessage(`{}`)
 	}
-	_, err := s.schemas().Get(b.Schema)
-	return err
+	if _, err := s.schemas().Get(b.Schema); err != nil {
+		return err
+	}
+	// The schema is for the properties object: a type that excludes objects would
+	// refuse every entity.
+	var top struct {
+		Type any `json:"type"`
+	}
+	if json.Unmarshal(b.Schema, &top) == nil && top.Type != nil && !allowsObject(top.Type) {
+		return ferry.Errorf(ferry.EINVALID, "The schema of blueprint %q is for an entity's properties, which are an object: its type must be \"object\" (or left out).", b.Identifier)
+	}
+	return nil
+}
+
+// allowsObject reports whether a JSON Schema type keyword's value admits objects.
+func allowsObject(t any) bool {
+	switch t := t.(type) {
+	case string:
+		return t == "object"
+	case []any:
+		for _, x := range t {
+			if x == "object" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // UpdateBlueprint replaces blueprint b's title, schema and relations. When existing
@@ -181,7 +206,7 @@ func invalidEntities(entities []*ferry.Entity, v []ferry.Violation) error {
 		if len(entities) > 1 {
 			where = x.Entity + " " + x.Pointer
 		}
-		parts = append(parts, where+": "+x.Message)
+		parts = append(parts, where+": "+strings.TrimSuffix(x.Message, "."))
 	}
 	more := ""
 	if len(v) > 10 {

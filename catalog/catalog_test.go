@@ -142,11 +142,12 @@ func TestSyncEntities(t *testing.T) {
 		file("d.entity.json", `{"blueprint":"service","identifier":"s2","properties":{"port":"eighty"},"relations":{"owner":"t1"}}`),
 		file("e.entity.json", `{not json`),
 		file("f.entity.json", `{"identifier":"no-blueprint"}`),
-		file("g.entity.json", `{"blueprint":"nope","identifier":"x"}`))
-	if rep.Read != 3 || len(rep.Failures) != 5 {
+		file("g.entity.json", `{"blueprint":"nope","identifier":"x"}`),
+		file("h.entity.json", `{"blueprint":"team","identifier":"t3","propreties":{}}`))
+	if rep.Read != 3 || len(rep.Failures) != 6 {
 		t.Fatalf("report = %+v", rep)
 	}
-	for _, want := range []string{"c.entity.json: also defined in a.entity.json", "d.entity.json: /properties/port", "e.entity.json: ", "f.entity.json: entry 1: the blueprint field", `g.entity.json: /blueprint: Blueprint "nope"`} {
+	for _, want := range []string{"c.entity.json: also defined in a.entity.json", "d.entity.json: /properties/port", "e.entity.json: ", "f.entity.json: entry 1: the blueprint field", `g.entity.json: /blueprint: Blueprint "nope"`, `h.entity.json: entry 1: not an entity: unknown field "propreties"`} {
 		found := false
 		for _, f := range rep.Failures {
 			found = found || strings.HasPrefix(f.Path+": "+f.Message, want)

@@ -1,10 +1,12 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/ferrygit/ferry"
 	"github.com/ferrygit/ferry/schema"
@@ -154,8 +156,10 @@ func entityOf(raw map[string]any) (*ferry.Entity, error) {
 		return &ferry.Entity{}, err
 	}
 	var d document
-	if err := json.Unmarshal(b, &d); err != nil {
-		return &ferry.Entity{}, fmt.Errorf("not an entity: %s", err)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields() // a typo such as "propreties" is an error, as through the API
+	if err := dec.Decode(&d); err != nil {
+		return &ferry.Entity{Blueprint: d.Blueprint, Identifier: d.Identifier}, fmt.Errorf("not an entity: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	e := &ferry.Entity{Blueprint: d.Blueprint, Identifier: d.Identifier, Title: d.Title, Properties: d.Properties, Relations: d.Relations}
 	if d.Blueprint == "" {

@@ -183,6 +183,7 @@ func TestCatalogBlueprints(t *testing.T) {
 	wantError(t, ts.raw(t, "POST", bps, []byte(`{"identifier":"x","schema":{"$ref":"https://example.com/s.json"}}`)), 400, ferry.EINVALID)
 	wantError(t, ts.raw(t, "POST", bps, []byte(`{"identifier":"x","schema":"nope"}`)), 400, ferry.EINVALID)
 	wantError(t, ts.raw(t, "POST", bps, []byte(`{"identifier":"bad id"}`)), 400, ferry.EINVALID, "Blueprint identifier")
+	wantError(t, ts.raw(t, "POST", bps, []byte(`{"identifier":"x","schema":{"type":"string"}}`)), 400, ferry.EINVALID, `type must be "object"`)
 	wantError(t, ts.raw(t, "POST", bps, []byte(microservice)), 409, ferry.ECONFLICT)
 	wantError(t, ts.raw(t, "POST", "/api/v1/namespaces/nope/blueprints", []byte(`{"identifier":"x"}`)), 404, ferry.ENOTFOUND)
 

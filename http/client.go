@@ -88,7 +88,7 @@ func responseError(resp *http.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	var e errorResponse
 	if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
-		return &ferry.Error{Code: e.Error.Code, Message: e.Error.Message}
+		return e.Error.err()
 	}
 	return ferry.Errorf(codeOf(resp.StatusCode), "The server answered %s.", resp.Status)
 }

@@ -1,14 +1,9 @@
 package http
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/ferrygit/ferry"
 	"github.com/ferrygit/ferry/catalog"
@@ -46,60 +41,12 @@ func (d errorDetail) err() error {
 	return &ferry.EntityError{Err: fe, Violations: d.Violations}
 }
 
-// sendCatalog is send for the catalog's routes, whose errors may list violations: it
-// returns them as *ferry.EntityError, where do's responseError drops them. It sends
-// requests as do does; once responseError returns errorDetail.err() it is just send.
+// sendCatalog sends req with body v (nil for none) and decodes the answer into out
+// (nil to discard it). An invalid entity's error is a *ferry.EntityError with every
+// violation.
 func (c *Client) sendCatalog(ctx context.Context, req request, v, out any) error {
-	if v != nil {
-		body, err := jsonBody(v)
-		if err != nil {
-			return err
-		}
-		req.body, req.json = body, true
-	}
-	u := strings.TrimRight(c.URL, "/") + apiPrefix + req.path
-	if len(req.query) > 0 {
-		u += "?" + req.query.Encode()
-	}
-	hr, err := http.NewRequestWithContext(ctx, req.method, u, req.body)
-	if err != nil {
-		return fmt.Errorf("build request for %s: %w", c.URL, err)
-	}
-	if c.Token != "" {
-		hr.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	for k, vs := range c.Header {
-		hr.Header[k] = vs
-	}
-	if req.json {
-		hr.Header.Set("Content-Type", "application/json")
-	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(hr)
-	if err != nil {
-		return fmt.Errorf("cannot reach the Ferry server: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		var e errorResponse
-		if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
-			return e.Error.err()
-		}
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		return responseError(resp)
-	}
-	if out == nil {
-		io.Copy(io.Discard, resp.Body)
-		return nil
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("read the answer to %s %s: %w", req.method, req.path, err)
-	}
-	return nil
+	_, err := c.send(ctx, req, v, out)
+	return err
 }
 
 // blueprint sends req with body v (nil for none) and decodes the blueprint in the answer.
