@@ -1,0 +1,293 @@
+package ui_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/ferrygit/ferry"
+	fhttp "github.com/ferrygit/ferry/http"
+)
+
+// TestBrowser walks the UI's flows in headless Chromium against one real ferry server, as
+// people sharing a server would: each flow has a browser context of its own (its own
+// cookies) and namespaces of its own. FERRY_SCREENSHOTS=1 also saves the main pages to
+// docs/screenshots.
+func TestBrowser(t *testing.T) {
+	flows := []struct {
+		name string
+		run  func(t *testing.T, f *ferryServer, b *browser)
+	}{
+		{"session", testSession},
+		{"keyboard", testKeyboard},
+		{"explorer", testExplorer},
+	}
+	c := startChromium(t, time.Duration(len(flows))*browserTimeout)
+	f := newFerry(t)
+	for _, flow := range flows {
+		t.Run(flow.name, func(t *testing.T) {
+			flow.run(t, f, c.tab(t, f.URL))
+		})
+	}
+}
+
+// testSession walks logging in and out: a protected page sends the browser to the
+// login page, a wrong password says so, the right one lands on the page asked for with a
+// Secure, HttpOnly, SameSite=Strict session cookie — over http://127.0.0.1, without
+// InsecureCookies — and logging out ends the session.
+func testSession(t *testing.T, f *ferryServer, b *browser) {
+	wrong := "not the password 31b8"
+	b.secrets = append(b.secrets, wrong)
+
+	b.open("/")
+	b.wantPath("/login")
+	if got := b.path(); got != "/login?next=%2F" {
+		t.Errorf("a protected page sent the browser to %s, want /login?next=%%2F", got)
+	}
+	b.wantText("Log in to Ferry")
+	b.screenshot("login")
+
+	b.fill("#name", userName)
+	b.fill("#password", wrong)
+	if status := b.click(`form[action="/login"] button[type=submit]`); status != http.StatusUnauthorized {
+		t.Errorf("a wrong password answered %d, want 401", status)
+	}
+	b.wantPath("/login")
+	b.wantText("The name or password is wrong.")
+	if got := b.textOf(`[role=alert]`); !strings.Contains(got, "wrong") {
+		t.Errorf("the message is not in an alert: %q", got)
+	}
+	if v := evalIn[string](b, `document.getElementById("name").value`); v != userName {
+		t.Errorf("the name field holds %q after a failed login, want %q kept", v, userName)
+	}
+	if v := evalIn[string](b, `document.getElementById("password").value`); v != "" {
+		t.Errorf("the password field holds %q after a failed login, want it empty", v)
+	}
+
+	b.fill("#password", userPassword)
+	b.click(`form[action="/login"] button[type=submit]`)
+	b.wantPath("/")
+	b.wantText("Namespaces", "Create a namespace", userName+" (admin)")
+
+	var session *network.Cookie
+	for _, c := range b.cookies() {
+		if c.Name == "ferry_session" {
+			session = c
+		}
+	}
+	if session == nil {
+		t.Fatal("no session cookie after logging in")
+	}
+	b.secrets = append(b.secrets, session.Value)
+	if !session.Secure || !session.HTTPOnly || session.SameSite != network.CookieSameSiteStrict {
+		t.Errorf("session cookie: Secure=%v HttpOnly=%v SameSite=%q, want Secure, HttpOnly, Strict", session.Secure, session.HTTPOnly, session.SameSite)
+	}
+	if js := evalIn[string](b, `document.cookie`); strings.Contains(js, session.Value) {
+		t.Error("the page's script can read the session cookie")
+	}
+
+	b.click(`form.logout button[type=submit]`)
+	b.wantPath("/login")
+	for _, c := range b.cookies() {
+		if c.Name == "ferry_session" && c.Value != "" {
+			t.Errorf("the session cookie is still set after logging out")
+		}
+	}
+	b.open("/ns/session/revisions")
+	if got := b.path(); got != "/login?next=%2Fns%2Fsession%2Frevisions" {
+		t.Errorf("after logging out a protected page went to %s, want the login page with next", got)
+	}
+	// The old session is dead on the server too, not only gone from the browser.
+	c := fhttp.NewClient(f.URL, "")
+	c.Header = http.Header{"Cookie": {"ferry_session=" + session.Value}}
+	if _, _, err := c.ListNamespaces(context.Background(), ferry.Page{Limit: 10}); err == nil {
+		t.Error("the session still works through the API after logging out")
+	}
+
+	// Logging in again from there returns to the page asked for.
+	b.fill("#name", userName)
+	b.fill("#password", userPassword)
+	b.click(`form[action="/login"] button[type=submit]`)
+	b.wantPath("/ns/session/revisions")
+}
+
+// testKeyboard logs in with the keyboard only: Tab reaches the name and password
+// fields, in that order, and Enter submits.
+func testKeyboard(t *testing.T, f *ferryServer, b *browser) {
+	b.open("/login")
+	focused := func() string {
+		return evalIn[string](b, `(document.activeElement && (document.activeElement.id || document.activeElement.textContent.trim())) || ""`)
+	}
+	if got := focused(); got != "name" {
+		t.Errorf("the login page opened with the focus on %q, want the name field", got)
+	}
+	// From the top of the page: the skip link, then Tab by Tab to the name field.
+	b.do("focus the skip link", chromedp.Focus(chromedp.CSS(".skip")))
+	var seen []string
+	for i := 0; i < 5 && focused() != "name"; i++ {
+		b.do("press Tab", chromedp.KeyEvent(kb.Tab))
+		seen = append(seen, focused())
+	}
+	if focused() != "name" {
+		t.Fatalf("Tab from the skip link never reached the name field; focus went %q", seen)
+	}
+	b.do("type the name", chromedp.KeyEvent(userName))
+	b.do("press Tab", chromedp.KeyEvent(kb.Tab))
+	if got := focused(); got != "password" {
+		t.Fatalf("Tab from the name field focused %q, want the password field", got)
+	}
+	b.do("type the password", chromedp.KeyEvent(userPassword))
+	if _, err := chromedp.RunResponse(b.ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
+		b.fatalf("press Enter: %v", err)
+	}
+	b.checkPage()
+	b.wantPath("/")
+	b.wantText("Namespaces")
+
+	// The namespace form works from the keyboard too: Tab to it, type, Enter.
+	b.do("focus the skip link", chromedp.Focus(chromedp.CSS(".skip")))
+	b.do("press Enter on the skip link", chromedp.KeyEvent(kb.Enter))
+	for i := 0; i < 15 && focused() != "ns-name"; i++ {
+		b.do("press Tab", chromedp.KeyEvent(kb.Tab))
+	}
+	if focused() != "ns-name" {
+		t.Fatal("Tab never reached the namespace name field")
+	}
+	b.do("type a name", chromedp.KeyEvent("keys"))
+	if _, err := chromedp.RunResponse(b.ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
+		b.fatalf("press Enter: %v", err)
+	}
+	b.checkPage()
+	b.wantPath("/ns/keys/")
+	b.wantText("Namespace keys created.")
+}
+
+// testExplorer walks a namespace: create it from the form, write files through the
+// API, browse the tree, open a text file (line numbers) and a binary one, list the
+// revisions, read a revision's diff against its parent, browse an old revision, and
+// restore it.
+func testExplorer(t *testing.T, f *ferryServer, b *browser) {
+	ctx := context.Background()
+	b.login()
+
+	b.fill("#ns-name", "dev")
+	b.click(`form[action="/namespaces"] button[type=submit]`)
+	b.wantPath("/ns/dev/")
+	b.wantText("Namespace dev created.", "This namespace has no files yet.")
+
+	// The same name again: the API's message, as an alert, with the conflict's status.
+	b.open("/")
+	b.fill("#ns-name", "dev")
+	if status := b.click(`form[action="/namespaces"] button[type=submit]`); status != http.StatusConflict {
+		t.Errorf("creating a namespace twice answered %d, want 409", status)
+	}
+	if msg := b.textOf("[role=alert]"); !strings.Contains(msg, "dev") {
+		t.Errorf("creating a namespace twice says %q, want a message naming it", msg)
+	}
+
+	v1 := "upstream: http://payments:8080\ntimeout: 5s\nretries: 2\n"
+	v2 := "upstream: http://payments-v2:8080\ntimeout: 5s\nretries: 3\n"
+	put := func(path, content, msg string) {
+		t.Helper()
+		if _, _, err := f.API.PutFile(ctx, "dev", path, []byte(content), fhttp.PutFileOptions{Message: msg}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("services/payments.yaml", v1, "Add payments")                            // 1
+	put("README.md", "# dev\n", "Add a README")                                  // 2
+	put("services/payments.yaml", v2, "Payments v2")                             // 3
+	put("logo.png", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "Add a logo") // 4
+
+	b.open("/")
+	b.wantText("dev")
+	if row := b.row("dev"); len(row) < 2 || row[1] != "4" {
+		t.Errorf("the namespaces list shows dev as %q, want head revision 4", row)
+	}
+	b.screenshot("namespaces")
+	b.click(`a[href="/ns/dev/"]`)
+	b.wantText("services/", "README.md", "logo.png")
+	b.screenshot("explorer")
+
+	b.click(`a[href="/ns/dev/tree/services"]`)
+	b.wantPath("/ns/dev/tree/services")
+	b.click(`a[href="/ns/dev/files/services/payments.yaml"]`)
+	b.wantPath("/ns/dev/files/services/payments.yaml")
+	lines := evalIn[[]string](b, `Array.from(document.querySelectorAll("pre.lines span")).map(function (s) { return s.textContent; })`)
+	if want := strings.Split(strings.TrimSuffix(v2, "\n"), "\n"); strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the file page shows lines %q, want %q", lines, want)
+	}
+	numbers := evalIn[[]string](b, `Array.from(document.querySelectorAll("pre.lines span")).map(function (s) {
+		var st = getComputedStyle(s, "::before"); return st.display === "none" ? "" : st.content; })`)
+	for i, n := range numbers {
+		if n != "counter(line)" {
+			t.Errorf("line %d shows no line number (::before content %q)", i+1, n)
+		}
+	}
+	b.wantText("written by revision 3")
+	b.screenshot("file")
+
+	b.open("/ns/dev/files/logo.png")
+	b.wantText("Binary file")
+	if status := b.open("/ns/dev/files/services/missing.yaml"); status != http.StatusNotFound {
+		t.Errorf("a missing file answered %d, want 404", status)
+	}
+	if msg := b.textOf("[role=alert]"); !strings.Contains(msg, "missing.yaml") {
+		t.Errorf("a missing file says %q, want a message naming it", msg)
+	}
+
+	b.open("/ns/dev/")
+	b.click(`nav.tabs a[href="/ns/dev/revisions"]`)
+	b.wantPath("/ns/dev/revisions")
+	b.wantText("Add payments", "Add a README", "Payments v2", "Add a logo")
+	if rows := evalIn[int](b, `document.querySelectorAll("tbody tr").length`); rows != 4 {
+		t.Errorf("the revisions page lists %d revisions, want 4", rows)
+	}
+	b.screenshot("revisions")
+
+	b.click(`a[href="/ns/dev/revisions/3"]`)
+	b.wantPath("/ns/dev/revisions/3")
+	b.wantText("Revision 3", "Payments v2", "services/payments.yaml")
+	diff := evalIn[[]string](b, `Array.from(document.querySelectorAll("pre.diff span")).map(function (s) { return s.className + " " + s.textContent; })`)
+	for _, want := range []string{"del - upstream: http://payments:8080", "add + upstream: http://payments-v2:8080", "del - retries: 2", "add + retries: 3"} {
+		if !contains(diff, want) {
+			t.Errorf("the diff of revision 3 lacks %q; it is %q", want, diff)
+		}
+	}
+	b.screenshot("revision-diff")
+
+	// An old revision's files, then restore it with a message.
+	b.open("/ns/dev/revisions/1")
+	b.click(`a[href="/ns/dev/?revision=1"]`)
+	b.wantText("at revision 1", "services/")
+	if strings.Contains(b.text(), "logo.png") {
+		t.Error("the tree at revision 1 lists logo.png, added by revision 4")
+	}
+	b.open("/ns/dev/revisions/1")
+	b.fill("#restore-msg", "Back to the first payments")
+	b.click(`form[action="/ns/dev/revisions/1/restore"] button[type=submit]`)
+	b.wantPath("/ns/dev/revisions")
+	b.wantText("Restored revision 1 as revision 5.", "Back to the first payments")
+	if got := b.textOf("[role=status]"); got != "Restored revision 1 as revision 5." {
+		t.Errorf("the flash says %q", got)
+	}
+	file, err := f.API.GetFile(ctx, "dev", "services/payments.yaml", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(file.Content) != v1 {
+		t.Errorf("after the restore the file holds %q, want %q", file.Content, v1)
+	}
+	if _, err := f.API.GetFile(ctx, "dev", "logo.png", 0); err == nil {
+		t.Error("after restoring revision 1, logo.png is still there")
+	}
+
+	// Restoring it again from the list changes nothing, and says so.
+	b.click(`button[aria-label="Restore revision 1"]`)
+	b.wantText("The namespace already equals revision 1.")
+}
