@@ -26,15 +26,16 @@ type Relation struct {
 }
 
 // ValidateIdentifier returns EINVALID unless id is 1–255 letters, digits, '-', '_', '.' or
-// '@': the identifiers of blueprints and entities. what names it in the message.
+// '@', other than "." and "..": the identifiers of blueprints and entities. what names it
+// in the message.
 func ValidateIdentifier(what, id string) error {
-	ok := id != "" && len(id) <= 255
+	ok := id != "" && len(id) <= 255 && id != "." && id != ".." // "." and ".." cannot be URL path segments
 	for i := 0; ok && i < len(id); i++ {
 		c := id[i]
 		ok = isAlnum(c) || c == '-' || c == '_' || c == '.' || c == '@'
 	}
 	if !ok {
-		return Errorf(EINVALID, "%s %q is not valid: use 1–255 letters, digits, '-', '_', '.' or '@'.", what, clip(id))
+		return Errorf(EINVALID, "%s %q is not valid: use 1–255 letters, digits, '-', '_', '.' or '@' (not just '.' or '..').", what, clip(id))
 	}
 	return nil
 }

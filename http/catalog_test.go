@@ -87,6 +87,7 @@ func TestCatalogEntities(t *testing.T) {
 	wantError(t, ts.raw(t, "GET", base+"/bad-one", nil), 404, ferry.ENOTFOUND)
 	wantError(t, put("", `{"identifier":"x","properties":{}}`), 400, ferry.EINVALID, "/properties")
 	wantError(t, put("", `{"identifier":"has space","properties":{"url":"https://x"}}`), 400, ferry.EINVALID, "Identifier")
+	wantError(t, put("", `{"identifier":"..","properties":{"url":"https://x"}}`), 400, ferry.EINVALID, "Identifier")
 	wantError(t, put("", `{"identifier":"`+strings.Repeat("a", 256)+`","properties":{"url":"https://x"}}`), 400, ferry.EINVALID, "Identifier")
 	wantError(t, put("", `{"blueprint":"team","identifier":"x","properties":{}}`), 400, ferry.EINVALID, "blueprint")
 	wantError(t, ts.raw(t, "POST", "/api/v1/namespaces/dev/blueprints/nope/entities", []byte(`{"identifier":"x","properties":{}}`)), 404, ferry.ENOTFOUND, `"nope"`)
