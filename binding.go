@@ -71,6 +71,9 @@ type BindingStatus struct {
 	Ahead        bool   `json:"ahead"`
 	Behind       bool   `json:"behind"`
 	RemoteCommit string `json:"remote_commit,omitempty"` // the branch's head when last looked at
+	// EntityCommit is the commit whose entity files the catalog holds, for a binding with
+	// an entity glob; "" before the first import.
+	EntityCommit string `json:"entity_commit,omitempty"`
 }
 
 // Validate returns EINVALID for a binding whose fields cannot work. It normalises the

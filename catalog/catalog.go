@@ -21,6 +21,9 @@ type Store interface {
 	ferry.CatalogStore
 	// EntitySources returns the provenance of those of keys that exist in ns.
 	EntitySources(ctx context.Context, ns string, keys []ferry.EntityKey) (map[ferry.EntityKey]ferry.Provenance, error)
+	// EntitiesAtPaths returns the entities of ns that git binding binding read from one
+	// of paths, with their paths.
+	EntitiesAtPaths(ctx context.Context, ns, binding string, paths []string) (map[ferry.EntityKey]string, error)
 }
 
 // Service is the catalog. Its zero value is not usable: set Store.

@@ -30,7 +30,19 @@ type document struct {
 func (s *Service) SyncEntities(ctx context.Context, sync *ferry.EntitySync) (*ferry.EntitySyncReport, error) {
 	rep := &ferry.EntitySyncReport{}
 	source := ferry.Provenance{Source: ferry.SourceGit, Binding: sync.Binding, Repository: sync.Repository, Commit: sync.Commit, At: s.now()}
-	owned, err := s.Store.EntitiesFromBinding(ctx, sync.Namespace, sync.Binding)
+	// The binding's entities that this sync can touch: all of them on a full import, else
+	// those of the files it read or deleted — so the work follows the change.
+	var owned map[ferry.EntityKey]string
+	var err error
+	if sync.Full {
+		owned, err = s.Store.EntitiesFromBinding(ctx, sync.Namespace, sync.Binding)
+	} else {
+		paths := slices.Clone(sync.Deleted)
+		for _, f := range sync.Files {
+			paths = append(paths, f.Path)
+		}
+		owned, err = s.Store.EntitiesAtPaths(ctx, sync.Namespace, sync.Binding, paths)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -158,7 +158,7 @@ func (p *pull) resolve(ctx context.Context) (string, error) {
 		return "", &ferry.GitError{Reason: ferry.ReasonRefNotFound, Message: refNotFoundMessage(p.b.Ref, info)}
 	}
 	p.ref, p.run.CommitAfter = found.Name, found.Commit
-	if found.Commit == p.b.Status.LastCommit && !p.run.Force {
+	if found.Commit == p.b.Status.LastCommit && !p.run.Force && !p.entitiesBehind() {
 		p.run.Result = ferry.ResultUpToDate
 		p.run.Revision = p.b.Status.LastRevision
 		return fmt.Sprintf("%s is at %s, which is applied already", found.Name, short(found.Commit)), nil

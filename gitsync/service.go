@@ -27,6 +27,7 @@ type Store interface {
 	SetNextRun(ctx context.Context, bindingID int64, next *time.Time, checked bool, remoteCommit string) error
 	QueuedRuns(ctx context.Context, before time.Time, limit int) ([]int64, error)
 	DeleteRunsBefore(ctx context.Context, t time.Time) (int64, error)
+	SetBindingEntityCommit(ctx context.Context, id int64, commit string) error
 }
 
 // Queue puts the job of a run in the job queue. Enqueuing a run twice is harmless: the queue

@@ -15,7 +15,7 @@ const bindingColumns = `b.id, n.name, b.name, b.directory, b.url, b.ref, b.path,
 	CASE WHEN b.last_revision > 0 AND EXISTS (SELECT 1 FROM files f WHERE f.namespace_id = b.namespace_id
 		AND (f.from_rev > b.last_revision OR (f.to_rev > b.last_revision AND f.to_rev <> ` + liveSQL + `))
 		AND (b.directory = '' OR (f.path >= b.directory || '/' AND f.path < b.directory || '0'))) THEN 1 ELSE 0 END,
-	b.provider, b.repository, b.hook_id, b.deploy_key_id, b.provider_error, b.entity_glob`
+	b.provider, b.repository, b.hook_id, b.deploy_key_id, b.provider_error, b.entity_glob, b.entity_commit`
 
 const bindingFrom = ` FROM bindings b JOIN namespaces n ON n.id = b.namespace_id LEFT JOIN credentials c ON c.id = b.credential_id`
 
@@ -26,7 +26,7 @@ func scanBinding(row interface{ Scan(...any) error }) (*ferry.Binding, error) {
 	err := row.Scan(&b.ID, &b.Namespace, &b.Name, &b.Directory, &b.URL, &b.Ref, &b.Path, &b.Credential, &b.Direction, &b.Schedule,
 		&b.CreatedAt, &b.UpdatedAt, &b.Status.State, &b.Status.LastRun, &b.Status.LastCommit, &b.Status.LastRevision, &success, &next,
 		&b.Status.ConsecutiveFailures, &reason, &message, &b.Status.RemoteCommit, &b.Status.Ahead,
-		&b.Provider, &b.Repository, &b.HookID, &b.DeployKeyID, &b.ProviderError, &glob)
+		&b.Provider, &b.Repository, &b.HookID, &b.DeployKeyID, &b.ProviderError, &glob, &b.Status.EntityCommit)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +233,8 @@ func (db *DB) UpdateBinding(ctx context.Context, b *ferry.Binding) error {
 	}
 	n, err := tx.exec(ctx, `UPDATE bindings SET directory = $1, url = $2, ref = $3, path = $4, credential_id = $5, direction = $6,
 		schedule = $7, next_run_at = $8, updated_at = $9, state = CASE WHEN state = 'stalled' THEN 'idle' ELSE state END,
-		provider = $12, repository = $13, hook_id = $14, deploy_key_id = $15, entity_glob = $16
+		provider = $12, repository = $13, hook_id = $14, deploy_key_id = $15, entity_glob = $16,
+		entity_commit = CASE WHEN entity_glob = $16 THEN entity_commit ELSE '' END
 		WHERE id = $10 AND namespace_id = $11`,
 		b.Directory, b.URL, b.Ref, b.Path, credID, b.Direction, b.Schedule, nullTime(b.Status.NextRunAt), tx.now, b.ID, ns.ID,
 		b.Provider, b.Repository, b.HookID, b.DeployKeyID, entityGlob(b))
@@ -303,6 +304,21 @@ func (db *DB) SetBindingProviderError(ctx context.Context, id int64, msg string)
 	if k, err := n.RowsAffected(); err != nil {
 		return err
 	} else if k == 0 {
+		return notFound("There is no binding %d.", id)
+	}
+	return nil
+}
+
+// SetBindingEntityCommit records that the catalog holds the entities of binding id's files
+// at commit. Returns ENOTFOUND if there is no such binding.
+func (db *DB) SetBindingEntityCommit(ctx context.Context, id int64, commit string) error {
+	res, err := db.write.ExecContext(ctx, `UPDATE bindings SET entity_commit = $1 WHERE id = $2`, commit, id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
 		return notFound("There is no binding %d.", id)
 	}
 	return nil

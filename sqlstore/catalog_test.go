@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -314,5 +315,34 @@ func TestEntitySources(t *testing.T) {
 		}
 		_, err = db.EntitySources(ctx, "nope", nil)
 		wantCode(t, err, ferry.ENOTFOUND)
+	})
+}
+
+// EntitiesAtPaths returns a binding's git entities read from the given paths only.
+func TestEntitiesAtPaths(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		mustCreateNamespace(t, db, "dev")
+		if err := db.CreateBlueprint(ctx, &ferry.Blueprint{Namespace: "dev", Identifier: "team", Schema: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		src := func(binding, path string) ferry.Provenance {
+			return ferry.Provenance{Source: ferry.SourceGit, Binding: binding, Path: path, Commit: "c", At: fixedNow}
+		}
+		var es []*ferry.Entity
+		for i, s := range []ferry.Provenance{src("b", "x.json"), src("b", "x.json"), src("b", "y.json"), src("other", "x.json"), {Source: ferry.SourceAPI, Actor: "admin", At: fixedNow}} {
+			es = append(es, &ferry.Entity{Namespace: "dev", Blueprint: "team", Identifier: fmt.Sprintf("e%d", i), Properties: map[string]any{}, Source: s})
+		}
+		if err := db.PutEntities(ctx, es, false); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.EntitiesAtPaths(ctx, "dev", "b", []string{"x.json", "z.json"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[ferry.EntityKey]string{{Blueprint: "team", Identifier: "e0"}: "x.json", {Blueprint: "team", Identifier: "e1"}: "x.json"}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("at paths = %v, want %v", got, want)
+		}
 	})
 }
