@@ -41,19 +41,19 @@ import (
 // service and its job queue, the API and the UI, wired as cmd/ferry's serve does.
 
 const (
-	// adminToken is the test server's admin API token, used by the test to write through
+	// e2eAdminToken is the test server's admin API token, used by the test to write through
 	// the API; it must never appear on a page.
-	adminToken = "fy_browser-test-admin-token-9c41d7a2e5"
-	// userName and userPassword are the admin user the browser logs in as.
-	userName     = "ada"
-	userPassword = "a long test password 4e7b1f"
-	// browserTimeout bounds each browser test, browser start included.
-	browserTimeout = 60 * time.Second
+	e2eAdminToken = "fy_browser-test-admin-token-9c41d7a2e5"
+	// e2eUser and e2ePassword are the admin user the browser logs in as.
+	e2eUser     = "ada"
+	e2ePassword = "a long test password 4e7b1f"
+	// e2eTimeout bounds each browser test.
+	e2eTimeout = 60 * time.Second
 )
 
-// chromiumPath returns the Chromium to drive: $FERRY_CHROMIUM, else /usr/bin/chromium. It
+// e2eChromiumPath returns the Chromium to drive: $FERRY_CHROMIUM, else /usr/bin/chromium. It
 // skips the test when there is none, unless FERRY_TEST_BROWSER=required, when it fails it.
-func chromiumPath(t *testing.T) string {
+func e2eChromiumPath(t *testing.T) string {
 	t.Helper()
 	candidates := []string{os.Getenv("FERRY_CHROMIUM"), "/usr/bin/chromium"}
 	for _, p := range candidates {
@@ -72,18 +72,18 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// ferryServer is a real ferry server on 127.0.0.1 with an admin user to log in as.
-type ferryServer struct {
+// e2eServer is a real ferry server on 127.0.0.1 with an admin user to log in as.
+type e2eServer struct {
 	URL  string
 	DB   *sqlstore.DB
 	API  *fhttp.Client // acts with the admin token
 	Sync *gitsync.Service
-	logs *syncBuffer
+	logs *e2eLog
 }
 
-// newFerry starts a ferry server whose git engine may reach 127.0.0.1 over plain HTTP, and
-// makes the admin user userName. It stops when the test ends.
-func newFerry(t *testing.T) *ferryServer {
+// newE2EServer starts a ferry server whose git engine may reach 127.0.0.1 over plain HTTP, and
+// makes the admin user e2eUser. It stops when the test ends.
+func newE2EServer(t *testing.T) *e2eServer {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -101,7 +101,7 @@ func newFerry(t *testing.T) *ferryServer {
 	}
 	t.Cleanup(func() { db.Close() })
 
-	logs := &syncBuffer{}
+	logs := &e2eLog{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	policy := ferry.URLPolicy{AllowHosts: []string{"127.0.0.1"}, AllowInsecureHTTP: true}
 	engine, err := git.New(git.Config{Dir: filepath.Join(dir, "git"), Policy: policy, Timeout: 20 * time.Second, Logger: logger})
@@ -133,7 +133,7 @@ func newFerry(t *testing.T) *ferryServer {
 	srv.Webhooks = db
 	srv.Binder = &gitsync.Binder{Sync: syncer, Store: db, Providers: providers, HookURL: srv.HookURL, Logger: logger}
 	srv.Ready = db.Ping
-	srv.AdminTokenHash = sha256.Sum256([]byte(adminToken))
+	srv.AdminTokenHash = sha256.Sum256([]byte(e2eAdminToken))
 	srv.Tokens, srv.Users, srv.Audit = db, db, db
 	srv.Catalog, srv.CatalogStore = cat, db
 	srv.Logger = logger
@@ -154,24 +154,24 @@ func newFerry(t *testing.T) *ferryServer {
 			t.Error(err)
 		}
 		queue.Stop(stop)
-		if strings.Contains(logs.String(), adminToken) || strings.Contains(logs.String(), userPassword) {
+		if strings.Contains(logs.String(), e2eAdminToken) || strings.Contains(logs.String(), e2ePassword) {
 			t.Errorf("the server logged a secret:\n%s", logs.String())
 		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	fs := &ferryServer{URL: srv.URL(), DB: db, API: fhttp.NewClient(srv.URL(), adminToken), Sync: syncer, logs: logs}
-	if err := db.CreateUser(ctx, &ferry.User{Name: userName, Admin: true}, quickHash(userPassword)); err != nil {
+	fs := &e2eServer{URL: srv.URL(), DB: db, API: fhttp.NewClient(srv.URL(), e2eAdminToken), Sync: syncer, logs: logs}
+	if err := db.CreateUser(ctx, &ferry.User{Name: e2eUser, Admin: true}, e2eQuickHash(e2ePassword)); err != nil {
 		t.Fatal(err)
 	}
 	return fs
 }
 
-// quickHash returns an argon2id hash of pw in the PHC format that the password package
+// e2eQuickHash returns an argon2id hash of pw in the PHC format that the password package
 // stores, at costs far below its own (1 MiB, one pass): under the race detector its
 // 64 MiB hashes take seconds, and logging in verifies whatever costs a stored hash states.
-func quickHash(pw string) string {
+func e2eQuickHash(pw string) string {
 	salt := make([]byte, 16)
 	rand.Read(salt)
 	key := argon2.IDKey([]byte(pw), salt, 1, 1024, 1, 32)
@@ -179,39 +179,39 @@ func quickHash(pw string) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=1024,t=1,p=1$%s$%s", argon2.Version, enc.EncodeToString(salt), enc.EncodeToString(key))
 }
 
-// syncBuffer is a bytes.Buffer that the server's goroutines may write concurrently.
-type syncBuffer struct {
+// e2eLog is a bytes.Buffer that the server's goroutines may write concurrently.
+type e2eLog struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *e2eLog) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *e2eLog) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
 
-// chromium is a headless Chromium that the subtests of one test share, each in a browser
+// e2eChromium is a headless Chromium that the subtests of one test share, each in a browser
 // context of its own (its own cookies), so that it starts once.
-type chromium struct {
+type e2eChromium struct {
 	ctx    context.Context
-	stderr *syncBuffer
+	stderr *e2eLog
 }
 
-// startChromium starts Chromium with a fresh profile in t.TempDir(); it stops when t ends,
+// startE2EChromium starts Chromium with a fresh profile in t.TempDir(); it stops when t ends,
 // or after limit.
-func startChromium(t *testing.T, limit time.Duration) *chromium {
+func startE2EChromium(t *testing.T, limit time.Duration) *e2eChromium {
 	t.Helper()
-	exe := chromiumPath(t)
+	exe := e2eChromiumPath(t)
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	t.Cleanup(cancel)
-	c := &chromium{stderr: &syncBuffer{}}
+	c := &e2eChromium{stderr: &e2eLog{}}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.UserDataDir(t.TempDir()),
@@ -229,8 +229,8 @@ func startChromium(t *testing.T, limit time.Duration) *chromium {
 	browserCtx, cancelBrowser := chromedp.NewContext(alloc)
 	t.Cleanup(func() {
 		cancelBrowser()
-		if out := chromiumNoise.ReplaceAllString(c.stderr.String(), ""); t.Failed() && strings.TrimSpace(out) != "" {
-			t.Logf("chromium's output:\n%s", clip(out, 4000))
+		if out := e2eChromiumNoise.ReplaceAllString(c.stderr.String(), ""); t.Failed() && strings.TrimSpace(out) != "" {
+			t.Logf("chromium's output:\n%s", e2eClip(out, 4000))
 		}
 	})
 	if err := chromedp.Do(browserCtx); err != nil {
@@ -240,13 +240,13 @@ func startChromium(t *testing.T, limit time.Duration) *chromium {
 	return c
 }
 
-// chromiumNoise matches the lines Chromium prints on every start in a container without a
+// e2eChromiumNoise matches the lines Chromium prints on every start in a container without a
 // D-Bus, and the complaint of Debian's wrapper script about its memory check.
-var chromiumNoise = regexp.MustCompile(`(?m)^.*(dbus|unexpected operator).*\n?`)
+var e2eChromiumNoise = regexp.MustCompile(`(?m)^.*(dbus|unexpected operator).*\n?`)
 
-// browser is a tab of its own browser context pointed at a ferry server, at laptop size.
+// chromeTab is a tab of its own browser context pointed at a ferry server, at laptop size.
 // Its methods fail the test on error, naming the page they were on.
-type browser struct {
+type chromeTab struct {
 	t    *testing.T
 	ctx  context.Context
 	base string
@@ -255,21 +255,21 @@ type browser struct {
 	secrets []string
 }
 
-// tab opens a tab in a new browser context, for a test bounded by browserTimeout.
-func (c *chromium) tab(t *testing.T, base string) *browser {
+// tab opens a tab in a new browser context, for a test bounded by e2eTimeout.
+func (c *e2eChromium) tab(t *testing.T, base string) *chromeTab {
 	t.Helper()
 	tab, cancelTab := chromedp.NewContext(c.ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancelTab)
-	ctx, cancel := context.WithTimeout(tab, browserTimeout)
+	ctx, cancel := context.WithTimeout(tab, e2eTimeout)
 	t.Cleanup(cancel)
-	b := &browser{t: t, ctx: ctx, base: base, secrets: []string{adminToken, userPassword}}
+	b := &chromeTab{t: t, ctx: ctx, base: base, secrets: []string{e2eAdminToken, e2ePassword}}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
 	return b
 }
 
-func clip(s string, n int) string {
+func e2eClip(s string, n int) string {
 	if len(s) > n {
 		return s[:n] + "…"
 	}
@@ -277,20 +277,20 @@ func clip(s string, n int) string {
 }
 
 // fatalf fails the test with where the browser is and what the page says.
-func (b *browser) fatalf(format string, args ...any) {
+func (b *chromeTab) fatalf(format string, args ...any) {
 	b.t.Helper()
 	msg := fmt.Sprintf(format, args...)
 	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
 	defer cancel()
 	loc, _ := chromedp.Run(ctx, chromedp.Location())
 	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
-	b.t.Fatalf("%s\n  at %s\n  page text:\n%s", msg, loc, indent(clip(text, 3000)))
+	b.t.Fatalf("%s\n  at %s\n  page text:\n%s", msg, loc, e2eIndent(e2eClip(text, 3000)))
 }
 
-func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }
+func e2eIndent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }
 
 // do runs actions that return nothing.
-func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+func (b *chromeTab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
 	if err := chromedp.Do(b.ctx, actions...); err != nil {
 		b.fatalf("%s: %v", what, err)
@@ -298,7 +298,7 @@ func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 }
 
 // eval returns the value of a JavaScript expression in the page.
-func evalIn[T any](b *browser, expr string) T {
+func e2eEval[T any](b *chromeTab, expr string) T {
 	b.t.Helper()
 	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
@@ -308,7 +308,7 @@ func evalIn[T any](b *browser, expr string) T {
 }
 
 // open navigates to path on the server and checks the page it lands on.
-func (b *browser) open(path string) int64 {
+func (b *chromeTab) open(path string) int64 {
 	b.t.Helper()
 	resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(b.base+path))
 	if err != nil {
@@ -320,7 +320,7 @@ func (b *browser) open(path string) int64 {
 
 // click clicks the element sel and waits for the page it loads; it returns the status of
 // the page loaded.
-func (b *browser) click(sel string) int64 {
+func (b *chromeTab) click(sel string) int64 {
 	b.t.Helper()
 	resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(sel)))
 	if err != nil {
@@ -332,43 +332,43 @@ func (b *browser) click(sel string) int64 {
 
 // fill replaces the value of the field sel with value, as text typed into it (Input.insertText:
 // one input event, not a key event per character, which is slow).
-func (b *browser) fill(sel, value string) {
+func (b *chromeTab) fill(sel, value string) {
 	b.t.Helper()
 	b.do("fill "+sel,
 		chromedp.Focus(chromedp.CSS(sel), chromedp.NodeVisible),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector(`+jsString(sel)+`).value = ""`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector(`+e2eJS(sel)+`).value = ""`),
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 			_, err := cdp.Call(ctx, t, input.InsertText, input.InsertTextParams{Text: value})
 			return err
 		}))
-	if got := evalIn[string](b, `document.querySelector(`+jsString(sel)+`).value`); got != value {
+	if got := e2eEval[string](b, `document.querySelector(`+e2eJS(sel)+`).value`); got != value {
 		b.fatalf("fill %s: it holds %q, want %q", sel, got, value)
 	}
 }
 
 // text returns the page's visible text.
-func (b *browser) text() string {
+func (b *chromeTab) text() string {
 	b.t.Helper()
-	return evalIn[string](b, `document.body.innerText`)
+	return e2eEval[string](b, `document.body.innerText`)
 }
 
 // path returns the page's path and query.
-func (b *browser) path() string {
+func (b *chromeTab) path() string {
 	b.t.Helper()
-	return evalIn[string](b, `location.pathname + location.search`)
+	return e2eEval[string](b, `location.pathname + location.search`)
 }
 
 // wantPath checks that the browser is at path (its query ignored).
-func (b *browser) wantPath(path string) {
+func (b *chromeTab) wantPath(path string) {
 	b.t.Helper()
-	got := evalIn[string](b, `location.pathname`)
+	got := e2eEval[string](b, `location.pathname`)
 	if got != path {
 		b.fatalf("at %s, want %s", got, path)
 	}
 }
 
 // wantText checks that the page's visible text contains each of fragments.
-func (b *browser) wantText(fragments ...string) {
+func (b *chromeTab) wantText(fragments ...string) {
 	b.t.Helper()
 	text := b.text()
 	for _, f := range fragments {
@@ -379,10 +379,10 @@ func (b *browser) wantText(fragments ...string) {
 }
 
 // textOf returns the visible text of the first element sel.
-func (b *browser) textOf(sel string) string {
+func (b *chromeTab) textOf(sel string) string {
 	b.t.Helper()
 	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](
-		`(function(){ var e = document.querySelector(`+jsString(sel)+`); return e ? e.innerText : "<no element>"; })()`))
+		`(function(){ var e = document.querySelector(`+e2eJS(sel)+`); return e ? e.innerText : "<no element>"; })()`))
 	if err != nil {
 		b.fatalf("text of %s: %v", sel, err)
 	}
@@ -390,29 +390,29 @@ func (b *browser) textOf(sel string) string {
 }
 
 // row returns the cells' text of the first table row whose first cell says first.
-func (b *browser) row(first string) []string {
+func (b *chromeTab) row(first string) []string {
 	b.t.Helper()
-	return evalIn[[]string](b, `(function(){
+	return e2eEval[[]string](b, `(function(){
 		var rows = document.querySelectorAll("tbody tr");
 		for (var i = 0; i < rows.length; i++) {
 			var cells = Array.from(rows[i].cells).map(function (c) { return c.innerText.trim(); });
-			if (cells[0] === `+jsString(first)+`) return cells;
+			if (cells[0] === `+e2eJS(first)+`) return cells;
 		}
 		return [];
 	})()`)
 }
 
-func jsString(s string) string {
+func e2eJS(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 	return `"` + r.Replace(s) + `"`
 }
 
 // checkPage checks what every page must do: each form control a person fills in has a
 // label, and no secret the test knows is anywhere in the page's HTML.
-func (b *browser) checkPage() {
+func (b *chromeTab) checkPage() {
 	b.t.Helper()
 	b.checkSecrets(nil)
-	unlabelled := evalIn[[]string](b, `(function(){
+	unlabelled := e2eEval[[]string](b, `(function(){
 		var out = [];
 		document.querySelectorAll("input, select, textarea").forEach(function (el) {
 			var type = (el.getAttribute("type") || "").toLowerCase();
@@ -424,32 +424,32 @@ func (b *browser) checkPage() {
 		return out;
 	})()`)
 	if len(unlabelled) > 0 {
-		b.fatalf("form controls without a <label>:\n%s", indent(strings.Join(unlabelled, "\n")))
+		b.fatalf("form controls without a <label>:\n%s", e2eIndent(strings.Join(unlabelled, "\n")))
 	}
 }
 
 // checkSecrets checks that the page's HTML holds none of the test's secrets but those in
 // allowed, and no stack trace.
-func (b *browser) checkSecrets(allowed []string) {
+func (b *chromeTab) checkSecrets(allowed []string) {
 	b.t.Helper()
-	html := evalIn[string](b, `document.documentElement.outerHTML`)
+	html := e2eEval[string](b, `document.documentElement.outerHTML`)
 	for _, s := range b.secrets {
-		if s == "" || contains(allowed, s) {
+		if s == "" || e2eContains(allowed, s) {
 			continue
 		}
 		if strings.Contains(html, s) {
 			b.fatalf("the page shows a secret (%s…)", s[:min(6, len(s))])
 		}
 	}
-	if m := stackTrace.FindString(html); m != "" {
+	if m := e2eStackTrace.FindString(html); m != "" {
 		b.fatalf("the page shows what looks like a stack trace (%q)", m)
 	}
 }
 
-// stackTrace matches the first line of a Go goroutine dump.
-var stackTrace = regexp.MustCompile(`goroutine \d+ \[[a-z ]+\]:`)
+// e2eStackTrace matches the first line of a Go goroutine dump.
+var e2eStackTrace = regexp.MustCompile(`goroutine \d+ \[[a-z ]+\]:`)
 
-func contains(list []string, s string) bool {
+func e2eContains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
 			return true
@@ -459,7 +459,7 @@ func contains(list []string, s string) bool {
 }
 
 // cookies returns the browser's cookies for the server.
-func (b *browser) cookies() []*network.Cookie {
+func (b *chromeTab) cookies() []*network.Cookie {
 	b.t.Helper()
 	res, err := chromedp.Run(b.ctx, func(ctx context.Context, t *chromedp.Target) (network.GetCookiesResult, error) {
 		return cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{URLs: []string{b.base + "/"}})
@@ -470,12 +470,12 @@ func (b *browser) cookies() []*network.Cookie {
 	return res.Cookies
 }
 
-// login logs in through the login page as userName and lands on the page it leads to.
-func (b *browser) login() {
+// login logs in through the login page as e2eUser and lands on the page it leads to.
+func (b *chromeTab) login() {
 	b.t.Helper()
 	b.open("/login")
-	b.fill("#name", userName)
-	b.fill("#password", userPassword)
+	b.fill("#name", e2eUser)
+	b.fill("#password", e2ePassword)
 	b.click(`form[action="/login"] button[type=submit]`)
 	if strings.HasPrefix(b.path(), "/login") {
 		b.fatalf("still on the login page after logging in")
@@ -488,7 +488,7 @@ func (b *browser) login() {
 }
 
 // screenshot saves the viewport as docs/screenshots/name.png when FERRY_SCREENSHOTS=1.
-func (b *browser) screenshot(name string) {
+func (b *chromeTab) screenshot(name string) {
 	b.t.Helper()
 	if os.Getenv("FERRY_SCREENSHOTS") != "1" {
 		return
@@ -503,5 +503,57 @@ func (b *browser) screenshot(name string) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
+	}
+}
+
+// selectOption chooses value in the select sel, as a person picking it would.
+func (b *chromeTab) selectOption(sel, value string) {
+	b.t.Helper()
+	ok := e2eEval[bool](b, `(function(){
+		var s = document.querySelector(`+e2eJS(sel)+`);
+		if (!s || !Array.from(s.options).some(function (o) { return o.value === `+e2eJS(value)+`; })) return false;
+		s.value = `+e2eJS(value)+`;
+		s.dispatchEvent(new Event("change", {bubbles: true}));
+		return true;
+	})()`)
+	if !ok {
+		b.fatalf("select %s has no option %q", sel, value)
+	}
+}
+
+// openDetails opens the <details> sel by clicking its summary, unless it is open.
+func (b *chromeTab) openDetails(sel string) {
+	b.t.Helper()
+	if e2eEval[bool](b, `document.querySelector(`+e2eJS(sel)+`).open`) {
+		return
+	}
+	b.do("open "+sel, chromedp.Click(chromedp.CSS(sel+" > summary")))
+	if !e2eEval[bool](b, `document.querySelector(`+e2eJS(sel)+`).open`) {
+		b.fatalf("clicking the summary of %s did not open it", sel)
+	}
+}
+
+// waitRun waits until the row of run id on a binding's page shows how the run ended: the
+// page's script follows a run under way and reloads the page when it ends. It returns the
+// outcome the row shows.
+func (b *chromeTab) waitRun(id int64) string {
+	b.t.Helper()
+	expr := `(function(){
+		var row = document.getElementById("run-` + fmt.Sprint(id) + `");
+		if (document.readyState !== "complete" || !row || row.hasAttribute("data-run-url")) return "";
+		return row.cells[3].querySelector(".badge").textContent.trim();
+	})()`
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		// Errors are expected while the page reloads itself.
+		out, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](expr))
+		if err == nil && out != "" && out != "queued" && out != "running" && out != "done" {
+			b.checkPage()
+			return out
+		}
+		if time.Now().After(deadline) {
+			b.fatalf("run %d did not end on the page within 30 s (last: %q, %v)", id, out, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

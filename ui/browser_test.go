@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -22,14 +23,15 @@ import (
 func TestBrowser(t *testing.T) {
 	flows := []struct {
 		name string
-		run  func(t *testing.T, f *ferryServer, b *browser)
+		run  func(t *testing.T, f *e2eServer, b *chromeTab)
 	}{
-		{"session", testSession},
-		{"keyboard", testKeyboard},
-		{"explorer", testExplorer},
+		{"session", walkSession},
+		{"keyboard", walkKeyboard},
+		{"explorer", walkExplorer},
+		{"catalog", walkCatalog},
 	}
-	c := startChromium(t, time.Duration(len(flows))*browserTimeout)
-	f := newFerry(t)
+	c := startE2EChromium(t, time.Duration(len(flows))*e2eTimeout)
+	f := newE2EServer(t)
 	for _, flow := range flows {
 		t.Run(flow.name, func(t *testing.T) {
 			flow.run(t, f, c.tab(t, f.URL))
@@ -37,11 +39,11 @@ func TestBrowser(t *testing.T) {
 	}
 }
 
-// testSession walks logging in and out: a protected page sends the browser to the
+// walkSession walks logging in and out: a protected page sends the browser to the
 // login page, a wrong password says so, the right one lands on the page asked for with a
 // Secure, HttpOnly, SameSite=Strict session cookie — over http://127.0.0.1, without
 // InsecureCookies — and logging out ends the session.
-func testSession(t *testing.T, f *ferryServer, b *browser) {
+func walkSession(t *testing.T, f *e2eServer, b *chromeTab) {
 	wrong := "not the password 31b8"
 	b.secrets = append(b.secrets, wrong)
 
@@ -53,7 +55,7 @@ func testSession(t *testing.T, f *ferryServer, b *browser) {
 	b.wantText("Log in to Ferry")
 	b.screenshot("login")
 
-	b.fill("#name", userName)
+	b.fill("#name", e2eUser)
 	b.fill("#password", wrong)
 	if status := b.click(`form[action="/login"] button[type=submit]`); status != http.StatusUnauthorized {
 		t.Errorf("a wrong password answered %d, want 401", status)
@@ -63,17 +65,17 @@ func testSession(t *testing.T, f *ferryServer, b *browser) {
 	if got := b.textOf(`[role=alert]`); !strings.Contains(got, "wrong") {
 		t.Errorf("the message is not in an alert: %q", got)
 	}
-	if v := evalIn[string](b, `document.getElementById("name").value`); v != userName {
-		t.Errorf("the name field holds %q after a failed login, want %q kept", v, userName)
+	if v := e2eEval[string](b, `document.getElementById("name").value`); v != e2eUser {
+		t.Errorf("the name field holds %q after a failed login, want %q kept", v, e2eUser)
 	}
-	if v := evalIn[string](b, `document.getElementById("password").value`); v != "" {
+	if v := e2eEval[string](b, `document.getElementById("password").value`); v != "" {
 		t.Errorf("the password field holds %q after a failed login, want it empty", v)
 	}
 
-	b.fill("#password", userPassword)
+	b.fill("#password", e2ePassword)
 	b.click(`form[action="/login"] button[type=submit]`)
 	b.wantPath("/")
-	b.wantText("Namespaces", "Create a namespace", userName+" (admin)")
+	b.wantText("Namespaces", "Create a namespace", e2eUser+" (admin)")
 
 	var session *network.Cookie
 	for _, c := range b.cookies() {
@@ -88,7 +90,7 @@ func testSession(t *testing.T, f *ferryServer, b *browser) {
 	if !session.Secure || !session.HTTPOnly || session.SameSite != network.CookieSameSiteStrict {
 		t.Errorf("session cookie: Secure=%v HttpOnly=%v SameSite=%q, want Secure, HttpOnly, Strict", session.Secure, session.HTTPOnly, session.SameSite)
 	}
-	if js := evalIn[string](b, `document.cookie`); strings.Contains(js, session.Value) {
+	if js := e2eEval[string](b, `document.cookie`); strings.Contains(js, session.Value) {
 		t.Error("the page's script can read the session cookie")
 	}
 
@@ -111,18 +113,18 @@ func testSession(t *testing.T, f *ferryServer, b *browser) {
 	}
 
 	// Logging in again from there returns to the page asked for.
-	b.fill("#name", userName)
-	b.fill("#password", userPassword)
+	b.fill("#name", e2eUser)
+	b.fill("#password", e2ePassword)
 	b.click(`form[action="/login"] button[type=submit]`)
 	b.wantPath("/ns/session/revisions")
 }
 
-// testKeyboard logs in with the keyboard only: Tab reaches the name and password
+// walkKeyboard logs in with the keyboard only: Tab reaches the name and password
 // fields, in that order, and Enter submits.
-func testKeyboard(t *testing.T, f *ferryServer, b *browser) {
+func walkKeyboard(t *testing.T, f *e2eServer, b *chromeTab) {
 	b.open("/login")
 	focused := func() string {
-		return evalIn[string](b, `(document.activeElement && (document.activeElement.id || document.activeElement.textContent.trim())) || ""`)
+		return e2eEval[string](b, `(document.activeElement && (document.activeElement.id || document.activeElement.textContent.trim())) || ""`)
 	}
 	if got := focused(); got != "name" {
 		t.Errorf("the login page opened with the focus on %q, want the name field", got)
@@ -137,12 +139,12 @@ func testKeyboard(t *testing.T, f *ferryServer, b *browser) {
 	if focused() != "name" {
 		t.Fatalf("Tab from the skip link never reached the name field; focus went %q", seen)
 	}
-	b.do("type the name", chromedp.KeyEvent(userName))
+	b.do("type the name", chromedp.KeyEvent(e2eUser))
 	b.do("press Tab", chromedp.KeyEvent(kb.Tab))
 	if got := focused(); got != "password" {
 		t.Fatalf("Tab from the name field focused %q, want the password field", got)
 	}
-	b.do("type the password", chromedp.KeyEvent(userPassword))
+	b.do("type the password", chromedp.KeyEvent(e2ePassword))
 	if _, err := chromedp.RunResponse(b.ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
 		b.fatalf("press Enter: %v", err)
 	}
@@ -168,11 +170,11 @@ func testKeyboard(t *testing.T, f *ferryServer, b *browser) {
 	b.wantText("Namespace keys created.")
 }
 
-// testExplorer walks a namespace: create it from the form, write files through the
+// walkExplorer walks a namespace: create it from the form, write files through the
 // API, browse the tree, open a text file (line numbers) and a binary one, list the
 // revisions, read a revision's diff against its parent, browse an old revision, and
 // restore it.
-func testExplorer(t *testing.T, f *ferryServer, b *browser) {
+func walkExplorer(t *testing.T, f *e2eServer, b *chromeTab) {
 	ctx := context.Background()
 	b.login()
 
@@ -218,11 +220,11 @@ func testExplorer(t *testing.T, f *ferryServer, b *browser) {
 	b.wantPath("/ns/dev/tree/services")
 	b.click(`a[href="/ns/dev/files/services/payments.yaml"]`)
 	b.wantPath("/ns/dev/files/services/payments.yaml")
-	lines := evalIn[[]string](b, `Array.from(document.querySelectorAll("pre.lines span")).map(function (s) { return s.textContent; })`)
+	lines := e2eEval[[]string](b, `Array.from(document.querySelectorAll("pre.lines span")).map(function (s) { return s.textContent; })`)
 	if want := strings.Split(strings.TrimSuffix(v2, "\n"), "\n"); strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("the file page shows lines %q, want %q", lines, want)
 	}
-	numbers := evalIn[[]string](b, `Array.from(document.querySelectorAll("pre.lines span")).map(function (s) {
+	numbers := e2eEval[[]string](b, `Array.from(document.querySelectorAll("pre.lines span")).map(function (s) {
 		var st = getComputedStyle(s, "::before"); return st.display === "none" ? "" : st.content; })`)
 	for i, n := range numbers {
 		if n != "counter(line)" {
@@ -245,7 +247,7 @@ func testExplorer(t *testing.T, f *ferryServer, b *browser) {
 	b.click(`nav.tabs a[href="/ns/dev/revisions"]`)
 	b.wantPath("/ns/dev/revisions")
 	b.wantText("Add payments", "Add a README", "Payments v2", "Add a logo")
-	if rows := evalIn[int](b, `document.querySelectorAll("tbody tr").length`); rows != 4 {
+	if rows := e2eEval[int](b, `document.querySelectorAll("tbody tr").length`); rows != 4 {
 		t.Errorf("the revisions page lists %d revisions, want 4", rows)
 	}
 	b.screenshot("revisions")
@@ -253,9 +255,9 @@ func testExplorer(t *testing.T, f *ferryServer, b *browser) {
 	b.click(`a[href="/ns/dev/revisions/3"]`)
 	b.wantPath("/ns/dev/revisions/3")
 	b.wantText("Revision 3", "Payments v2", "services/payments.yaml")
-	diff := evalIn[[]string](b, `Array.from(document.querySelectorAll("pre.diff span")).map(function (s) { return s.className + " " + s.textContent; })`)
+	diff := e2eEval[[]string](b, `Array.from(document.querySelectorAll("pre.diff span")).map(function (s) { return s.className + " " + s.textContent; })`)
 	for _, want := range []string{"del - upstream: http://payments:8080", "add + upstream: http://payments-v2:8080", "del - retries: 2", "add + retries: 3"} {
-		if !contains(diff, want) {
+		if !e2eContains(diff, want) {
 			t.Errorf("the diff of revision 3 lacks %q; it is %q", want, diff)
 		}
 	}
@@ -290,4 +292,104 @@ func testExplorer(t *testing.T, f *ferryServer, b *browser) {
 	// Restoring it again from the list changes nothing, and says so.
 	b.click(`button[aria-label="Restore revision 1"]`)
 	b.wantText("The namespace already equals revision 1.")
+}
+
+// walkCatalog walks a namespace's catalog: create a blueprint from the form (a bad schema
+// first), add an entity that breaks the schema (every violation listed, the form kept) and
+// then one that fits, search and filter the entities, and read an entity's properties,
+// relations, provenance and history.
+func walkCatalog(t *testing.T, f *e2eServer, b *chromeTab) {
+	ctx := context.Background()
+	if _, err := f.API.CreateNamespace(ctx, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.API.CreateBlueprint(ctx, "shop", fhttp.BlueprintRequest{Identifier: "team", Title: "Team"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.API.PutEntity(ctx, "shop", "team", fhttp.EntityRequest{Identifier: "payments", Title: "Payments"}, true, false); err != nil {
+		t.Fatal(err)
+	}
+	b.login()
+	b.open("/ns/shop/")
+	b.click(`nav.tabs a[href="/ns/shop/catalog"]`)
+	b.wantText("team")
+
+	schema := `{"type": "object", "properties": {"language": {"type": "string", "enum": ["go", "java"]}, "tier": {"type": "integer", "minimum": 1}}, "required": ["language"]}`
+	b.fill("#bp-identifier", "service")
+	b.fill("#bp-title", "Service")
+	b.fill("#bp-schema", `{"type": "object", "properties": {"tier": {"type": "integr"}}}`)
+	if status := b.click(`form[action="/ns/shop/catalog"] button[type=submit]`); status != http.StatusBadRequest {
+		t.Errorf("a bad schema answered %d, want 400", status)
+	}
+	if msg := b.textOf("[role=alert]"); msg == "<no element>" || msg == "" {
+		t.Error("a bad schema shows no message")
+	}
+	if v := e2eEval[string](b, `document.getElementById("bp-identifier").value`); v != "service" {
+		t.Errorf("after a bad schema the form holds identifier %q, want it kept", v)
+	}
+	b.fill("#bp-schema", schema)
+	b.fill("#bp-relations", `{"team": {"target": "team"}}`)
+	b.click(`form[action="/ns/shop/catalog"] button[type=submit]`)
+	b.wantPath("/ns/shop/catalog/service")
+
+	for _, e := range []fhttp.EntityRequest{
+		{Identifier: "checkout", Title: "Checkout", Properties: map[string]any{"language": "go", "tier": 1}, Relations: map[string]json.RawMessage{"team": json.RawMessage(`"payments"`)}},
+		{Identifier: "ledger", Title: "Ledger", Properties: map[string]any{"language": "java", "tier": 2}, Relations: map[string]json.RawMessage{"team": json.RawMessage(`"payments"`)}},
+	} {
+		if _, err := f.API.PutEntity(ctx, "shop", "service", e, true, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// An entity that breaks the schema twice: both violations, by pointer; the form kept.
+	b.open("/ns/shop/catalog/service")
+	b.fill("#e-identifier", "search")
+	b.fill("#e-properties", `{"language": "rust", "tier": 0}`)
+	b.fill("#e-relations", `{"team": "payments"}`)
+	if status := b.click(`form[action="/ns/shop/catalog/service#add"] button[type=submit]`); status != http.StatusBadRequest {
+		t.Errorf("an invalid entity answered %d, want 400", status)
+	}
+	violations := b.textOf(".violations")
+	for _, want := range []string{"/properties/language", "/properties/tier"} {
+		if !strings.Contains(violations, want) {
+			t.Errorf("the violations %q do not name %s", violations, want)
+		}
+	}
+	if v := e2eEval[string](b, `document.getElementById("e-properties").value`); !strings.Contains(v, "rust") {
+		t.Errorf("after the violations the properties field holds %q, want what was typed", v)
+	}
+	b.fill("#e-properties", `{"language": "go", "tier": 3}`)
+	b.click(`form[action="/ns/shop/catalog/service#add"] button[type=submit]`)
+	b.open("/ns/shop/catalog/service")
+	for _, id := range []string{"checkout", "ledger", "search"} {
+		if row := b.row(id); len(row) == 0 {
+			t.Errorf("the entities table lacks %s", id)
+		}
+	}
+	b.screenshot("catalog-entities")
+
+	// Search by identifier or title, and filter by a property.
+	b.fill("#search", "led")
+	b.click(`form[role=search] button[type=submit]`)
+	if ids := e2eEval[[]string](b, `Array.from(document.querySelectorAll("table.entities tbody tr td:first-child")).map(function (c) { return c.innerText.trim(); })`); strings.Join(ids, ",") != "ledger" {
+		t.Errorf("searching for \"led\" lists %q, want ledger", ids)
+	}
+	if e2eEval[bool](b, `!!document.getElementById("property-language")`) {
+		b.fill("#search", "")
+		b.fill("#property-language", "go")
+		b.click(`form[role=search] button[type=submit]`)
+		if ids := e2eEval[[]string](b, `Array.from(document.querySelectorAll("table.entities tbody tr td:first-child")).map(function (c) { return c.innerText.trim(); })`); strings.Join(ids, ",") != "checkout,search" {
+			t.Errorf("filtering language = go lists %q, want checkout and search", ids)
+		}
+	} else {
+		t.Error("the entities page has no filter for the property language")
+	}
+
+	// An entity's page.
+	b.open("/ns/shop/catalog/service/checkout")
+	b.wantText("Checkout", "language", "go", "tier", "Provenance", "API", "History")
+	b.click(`a[href="/ns/shop/catalog/team/payments"]`)
+	b.wantText("Payments")
+	b.open("/ns/shop/catalog/service/checkout")
+	b.screenshot("catalog-entity")
 }
