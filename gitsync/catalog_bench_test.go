@@ -105,7 +105,7 @@ func benchPullOneOfManyEntities(b *testing.B, files int) {
 		if name != "entities" {
 			return
 		}
-		if msg := benchCatalogStep(b, run); msg != "1 entity files: 1 entities read, 0 deleted, 0 failed" {
+		if msg := benchCatalogStep(b, run); msg != "1 entity file: 1 entity read, 0 deleted, 0 failed" {
 			b.Fatalf("catalog step %q", msg)
 		}
 		samples.steps(run)

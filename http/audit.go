@@ -41,6 +41,9 @@ func (s *Server) record(r *http.Request, e *ferry.AuditEntry) {
 	}
 	e.Target = r.URL.Path
 	e.Namespace = r.PathValue("ns")
+	if e.Namespace == "" {
+		e.Namespace = r.PathValue("namespace") // a role in a namespace
+	}
 	e.Result = "ok"
 	if e.Status >= 400 {
 		e.Result = codeOf(e.Status)

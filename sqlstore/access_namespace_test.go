@@ -41,3 +41,28 @@ func TestDeleteNamespaceEndsAccess(t *testing.T) {
 		}
 	})
 }
+
+// Deleting a user revokes the tokens they made, and no others.
+func TestDeleteUserRevokesTheirTokens(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		mustCreateUser(t, db, &ferry.User{Name: "alice"}, "h")
+		var ids []int64
+		for i, by := range []string{"user:alice", "user:alice2", "admin"} {
+			tok := &ferry.Token{Description: by, Permissions: []ferry.Permission{ferry.PermNamespacesRead}, CreatedBy: by, ExpiresAt: fixedNow.Add(time.Hour)}
+			if err := db.CreateToken(ctx, tok, sha256.Sum256([]byte{byte(i)})); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, tok.ID)
+		}
+		if err := db.DeleteUser(ctx, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []bool{true, false, false} {
+			tok, err := db.FindToken(ctx, ids[i])
+			if err != nil || tok.RevokedAt.IsZero() == want {
+				t.Errorf("token by %s: revoked %v, want %v (%v)", tok.CreatedBy, !tok.RevokedAt.IsZero(), want, err)
+			}
+		}
+	})
+}

@@ -219,6 +219,10 @@ func (db *DB) DeleteUser(ctx context.Context, name string) error {
 	} else if n == 0 {
 		return notFound("User %q does not exist.", name)
 	}
+	// The tokens the user made go with them: nobody is left to answer for them.
+	if _, err := tx.exec(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE created_by = $2 AND revoked_at IS NULL`, tx.now, ferry.PrincipalUser+":"+name); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 

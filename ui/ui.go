@@ -150,6 +150,9 @@ type inProcess struct {
 
 func (t *inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
+	if req.Body == nil {
+		req.Body = http.NoBody // as a server's requests always have one
+	}
 	req.RemoteAddr = t.remote
 	req.RequestURI = req.URL.RequestURI()
 	rec := httptest.NewRecorder()
@@ -172,10 +175,8 @@ type view struct {
 
 // render writes page name with data.
 func (s *Server) render(c *call, status int, name, title string, data any) error {
-	v := &view{Title: title, Data: data, Flash: c.r.URL.Query().Get("flash"), Section: strings.SplitN(name, "_", 2)[0]}
-	if c != nil {
-		v.User, v.CSRF = c.user, c.csrf
-	}
+	v := &view{Title: title, Data: data, Flash: c.r.URL.Query().Get("flash"), Section: strings.SplitN(name, "_", 2)[0],
+		User: c.user, CSRF: c.csrf}
 	return s.write(c.w, status, name, v)
 }
 
