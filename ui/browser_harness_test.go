@@ -407,8 +407,9 @@ func e2eJS(s string) string {
 	return `"` + r.Replace(s) + `"`
 }
 
-// checkPage checks what every page must do: each form control a person fills in has a
-// label, and no secret the test knows is anywhere in the page's HTML.
+// checkPage checks what every page must do: no secret the test knows is anywhere in its
+// HTML, each form control a person fills in has a label, and at laptop size the page does
+// not scroll sideways.
 func (b *chromeTab) checkPage() {
 	b.t.Helper()
 	b.checkSecrets(nil)
@@ -425,6 +426,91 @@ func (b *chromeTab) checkPage() {
 	})()`)
 	if len(unlabelled) > 0 {
 		b.fatalf("form controls without a <label>:\n%s", e2eIndent(strings.Join(unlabelled, "\n")))
+	}
+	b.checkLayout()
+}
+
+// checkLayout checks that at laptop size (1280 px) the page does not scroll sideways and
+// no visible block's content spills out of it over its neighbours.
+func (b *chromeTab) checkLayout() {
+	b.t.Helper()
+	problems := e2eEval[[]string](b, `(function(){
+		var out = [];
+		if (document.documentElement.scrollWidth > window.innerWidth) {
+			out.push("wide: the page is " + document.documentElement.scrollWidth + " px wide in a " + window.innerWidth + " px window");
+		}
+		document.querySelectorAll("main *").forEach(function (el) {
+			var cs = getComputedStyle(el);
+			if (cs.overflowX !== "visible" || cs.display.indexOf("inline") === 0 || el.clientWidth === 0 || !el.checkVisibility()) return;
+			if (el.scrollWidth > el.clientWidth + 1) {
+				out.push("spill: " + el.outerHTML.slice(0, 120).replace(/\s+/g, " ") + "… is " + el.scrollWidth + " px wide in " + el.clientWidth + " px");
+			}
+		});
+		return out;
+	})()`)
+	if len(problems) == 0 {
+		return
+	}
+	path := e2eEval[string](b, `location.pathname`)
+	var unknown []string
+	for _, p := range problems {
+		if kind, _, _ := strings.Cut(p, ":"); !e2eKnown(b.t, kind, path) {
+			unknown = append(unknown, p)
+		}
+	}
+	if len(unknown) > 0 {
+		b.fatalf("the layout breaks at 1280 px:\n%s", e2eIndent(strings.Join(unknown, "\n")))
+	}
+}
+
+// e2eKnownBug is a UI bug reported to the pages' owners and not yet fixed in their files.
+// A check that meets it logs it instead of failing; TestBrowser fails when a known bug is
+// met no more, so that its entry goes once the bug is fixed.
+type e2eKnownBug struct {
+	kind string         // the check that finds it: wide, spill, or a name a walk checks
+	path *regexp.Regexp // the pages it is on
+	what string
+}
+
+var e2eKnownBugs = []*e2eKnownBug{
+	{"wide", regexp.MustCompile(`^/settings/audit$`),
+		"settings_audit.html: long actions and targets (POST /api/v1/namespaces/{ns}/bindings/{name}/push …) in <code> that does not wrap make the table, and the page, 1359 px wide in a 1280 px window"},
+	{"audit-filter-links", regexp.MustCompile(`^/settings/audit$`),
+		"settings_audit.html: the filter links apply queryEscape inside an href that html/template escapes again, so the actor user:ada links to ?actor=user%253Aada and the filter finds nothing"},
+}
+
+var (
+	e2eKnownMu   sync.Mutex
+	e2eKnownSeen = map[*e2eKnownBug]bool{}
+)
+
+// e2eKnown reports whether a problem of kind on page path is a known bug, and logs it.
+func e2eKnown(t *testing.T, kind, path string) bool {
+	t.Helper()
+	for _, k := range e2eKnownBugs {
+		if k.kind == kind && k.path.MatchString(path) {
+			e2eKnownMu.Lock()
+			seen := e2eKnownSeen[k]
+			e2eKnownSeen[k] = true
+			e2eKnownMu.Unlock()
+			if !seen {
+				t.Logf("known UI bug, not failing the test: %s", k.what)
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// e2eKnownUnseen fails t for each known bug that no walk met: fixed, so its entry must go.
+func e2eKnownUnseen(t *testing.T) {
+	t.Helper()
+	e2eKnownMu.Lock()
+	defer e2eKnownMu.Unlock()
+	for _, k := range e2eKnownBugs {
+		if !e2eKnownSeen[k] {
+			t.Errorf("the known UI bug %q was not met: if it is fixed, remove it from e2eKnownBugs", k.what)
+		}
 	}
 }
 

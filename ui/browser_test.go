@@ -3,7 +3,9 @@ package ui_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,14 +30,20 @@ func TestBrowser(t *testing.T) {
 		{"session", walkSession},
 		{"keyboard", walkKeyboard},
 		{"explorer", walkExplorer},
+		{"settings", walkSettings},
 		{"catalog", walkCatalog},
 	}
 	c := startE2EChromium(t, time.Duration(len(flows))*e2eTimeout)
 	f := newE2EServer(t)
+	ran := 0
 	for _, flow := range flows {
 		t.Run(flow.name, func(t *testing.T) {
+			ran++
 			flow.run(t, f, c.tab(t, f.URL))
 		})
+	}
+	if ran == len(flows) && !t.Failed() {
+		e2eKnownUnseen(t)
 	}
 }
 
@@ -292,6 +300,167 @@ func walkExplorer(t *testing.T, f *e2eServer, b *chromeTab) {
 	// Restoring it again from the list changes nothing, and says so.
 	b.click(`button[aria-label="Restore revision 1"]`)
 	b.wantText("The namespace already equals revision 1.")
+}
+
+// e2ePEMBody returns the first line of a PEM block's base64 body: a fragment that a page
+// showing the key would show.
+func e2ePEMBody(pem []byte) string {
+	lines := strings.Split(string(pem), "\n")
+	if len(lines) < 2 {
+		return string(pem)
+	}
+	return lines[1]
+}
+
+func e2eHasPrefix(list []string, prefix string) bool {
+	for _, s := range list {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// e2eFlashRun returns the run number at the end of the page's flash, which starts with prefix.
+func e2eFlashRun(b *chromeTab, prefix string) int64 {
+	b.t.Helper()
+	flash := b.textOf("[role=status]")
+	rest, ok := strings.CutPrefix(flash, prefix)
+	if !ok {
+		b.fatalf("the flash says %q, want %q…", flash, prefix)
+	}
+	id, err := strconv.ParseInt(strings.TrimSuffix(rest, "."), 10, 64)
+	if err != nil {
+		b.fatalf("no run number in the flash %q", flash)
+	}
+	return id
+}
+
+// e2eFirstRun returns the oldest run of binding name, and e2eLatestRun the newest.
+func e2eFirstRun(t *testing.T, f *e2eServer, ns, name string) int64 {
+	t.Helper()
+	runs := e2eListRuns(t, f, ns, name)
+	return runs[len(runs)-1].ID
+}
+
+func e2eLatestRun(t *testing.T, f *e2eServer, ns, name string) int64 {
+	t.Helper()
+	return e2eListRuns(t, f, ns, name)[0].ID
+}
+
+func e2eListRuns(t *testing.T, f *e2eServer, ns, name string) []*ferry.Run {
+	t.Helper()
+	runs, _, err := f.API.ListRuns(context.Background(), ns, name, ferry.Page{Limit: 100})
+	if err != nil || len(runs) == 0 {
+		t.Fatalf("runs of %s/%s: %v, %v", ns, name, runs, err)
+	}
+	return runs
+}
+
+// walkSettings walks the configuration a person hands to CI: create an API token limited to
+// one namespace (shown once, with a curl example), use it as curl would, see it listed
+// without its secret, revoke it; add an access-token credential whose secret is never shown;
+// find both in the audit log.
+func walkSettings(t *testing.T, f *e2eServer, b *chromeTab) {
+	ctx := context.Background()
+	for _, ns := range []string{"ci", "private"} {
+		if _, err := f.API.CreateNamespace(ctx, ns); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.login()
+	b.click(`header nav a[href="/settings/credentials"]`)
+	b.click(`nav.tabs a[href="/settings/tokens"]`)
+	b.wantPath("/settings/tokens")
+
+	b.fill("#tk-desc", "CI sync for ci")
+	b.fill("#tk-life", "P30D")
+	b.do("tick sync:trigger", chromedp.Click(chromedp.CSS(`#perm-sync\:trigger`)))
+	b.selectOption("#tk-ns", "ci")
+	if status := b.click(`form[action="/settings/tokens"] button[type=submit]`); status != http.StatusCreated {
+		t.Errorf("creating a token answered %d, want 201", status)
+	}
+	token := strings.TrimSpace(b.textOf("#new-token"))
+	if !strings.HasPrefix(token, "fy_") || len(token) < 30 {
+		b.fatalf("the new token is %q", token)
+	}
+	b.wantText("shown this once", "namespaces:read, sync:trigger", "curl -H")
+	if example := b.textOf("#curl-example"); !strings.Contains(example, f.URL+"/api/v1/session") {
+		t.Errorf("the curl example %q does not name this server", example)
+	}
+	b.checkSecrets([]string{token})
+	b.secrets = append(b.secrets, token)
+
+	// What CI does with it: curl -H "Authorization: Bearer $FERRY_TOKEN" …
+	call := func(path string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", f.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body strings.Builder
+		io.Copy(&body, resp.Body)
+		return resp.StatusCode, body.String()
+	}
+	if status, body := call("/api/v1/session"); status != http.StatusOK || !strings.Contains(body, `"namespace":"ci"`) || !strings.Contains(body, `"kind":"token"`) {
+		t.Errorf("GET /api/v1/session with the token: %d %s", status, body)
+	}
+	if status, body := call("/api/v1/namespaces/ci/revisions"); status != http.StatusOK {
+		t.Errorf("the token reads its namespace: %d %s", status, body)
+	}
+	if status, _ := call("/api/v1/namespaces/private/revisions"); status != http.StatusNotFound {
+		t.Errorf("the token reads another namespace: %d, want 404", status)
+	}
+
+	b.click(`a[href="/settings/tokens"]`)
+	row := b.row("CI sync for ci")
+	if len(row) == 0 {
+		// The first cell is the ID; find the row by its description instead.
+		row = e2eEval[[]string](b, `(function(){
+			var r = Array.from(document.querySelectorAll("tbody tr")).find(function (r) { return r.innerText.indexOf("CI sync for ci") >= 0; });
+			return r ? Array.from(r.cells).map(function (c) { return c.innerText.trim(); }) : [];
+		})()`)
+	}
+	if len(row) < 8 || row[3] != "ci" || !strings.Contains(row[7], "active") || !strings.Contains(row[6], "ago") && !strings.Contains(row[6], "just now") {
+		t.Errorf("the token's row is %q, want namespace ci, active, last used just now", row)
+	}
+	b.screenshot("settings-tokens")
+	id := row[0]
+	b.click(`button[aria-label="Revoke token ` + id + `"]`)
+	b.wantText("Token " + id + " (CI sync for ci) revoked")
+	if status, _ := call("/api/v1/session"); status != http.StatusUnauthorized {
+		t.Errorf("the revoked token answered %d, want 401", status)
+	}
+
+	// An access token for HTTPS Git hosts: its secret goes in and never comes out.
+	glSecret := "glpat-browser-test-7f3a9c1e"
+	b.secrets = append(b.secrets, glSecret)
+	b.open("/settings/credentials")
+	b.openDetails(`details.form:has(#tok-name)`)
+	b.fill("#tok-name", "gitlab")
+	b.fill("#tok-user", "oauth2")
+	b.fill("#tok-secret", glSecret)
+	b.click(`form:has(#tok-name) button[type=submit]`)
+	b.open("/settings/credentials")
+	if row := b.row("gitlab"); len(row) < 4 || !strings.HasPrefix(row[1], "token") || row[3] != "oauth2" {
+		t.Errorf("the credential's row is %q, want kind token and username oauth2", row)
+	}
+	b.screenshot("settings-credentials")
+
+	// The audit log names who did each of these.
+	b.click(`nav.tabs a[href="/settings/audit"]`)
+	b.wantText("POST /api/v1/tokens", "POST /api/v1/credentials", "user:"+e2eUser)
+	b.screenshot("settings-audit")
+	// Clicking an actor filters the log by it.
+	b.click(`td a[href^="/settings/audit?actor="]`)
+	if v := e2eEval[string](b, `document.getElementById("au-actor").value`); v != "user:"+e2eUser && !e2eKnown(t, "audit-filter-links", "/settings/audit") {
+		t.Errorf("clicking the actor user:%s filters by actor %q", e2eUser, v)
+	} else if v == "user:"+e2eUser {
+		b.wantText("POST /api/v1/tokens")
+	}
 }
 
 // walkCatalog walks a namespace's catalog: create a blueprint from the form (a bad schema
