@@ -297,15 +297,25 @@ func (b *chromeTab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// eval returns the value of a JavaScript expression in the page.
+// e2eEval returns the value of a JavaScript expression in the page.
 func e2eEval[T any](b *chromeTab, expr string) T {
 	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
-	if err != nil {
-		b.fatalf("evaluate %s: %v", expr, err)
+	for attempt := 0; ; attempt++ {
+		v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
+		if err == nil {
+			return v
+		}
+		// A binding's page reloads itself when a run it follows ends; read the new page.
+		if attempt < 10 && e2eReloaded.MatchString(err.Error()) {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		b.fatalf("evaluate %s: %v", e2eClip(expr, 200), err)
 	}
-	return v
 }
+
+// e2eReloaded matches the errors of an evaluation that the page's own reload cut short.
+var e2eReloaded = regexp.MustCompile(`navigated or closed|context was destroyed|Cannot find context|uniqueContextId not found`)
 
 // open navigates to path on the server and checks the page it lands on.
 func (b *chromeTab) open(path string) int64 {

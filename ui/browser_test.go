@@ -2,7 +2,11 @@ package ui_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -13,8 +17,10 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/ferrygit/ferry"
+	"github.com/ferrygit/ferry/git/gittest"
 	fhttp "github.com/ferrygit/ferry/http"
 )
 
@@ -30,6 +36,7 @@ func TestBrowser(t *testing.T) {
 		{"session", walkSession},
 		{"keyboard", walkKeyboard},
 		{"explorer", walkExplorer},
+		{"git", walkGit},
 		{"settings", walkSettings},
 		{"catalog", walkCatalog},
 	}
@@ -300,6 +307,232 @@ func walkExplorer(t *testing.T, f *e2eServer, b *chromeTab) {
 	// Restoring it again from the list changes nothing, and says so.
 	b.click(`button[aria-label="Restore revision 1"]`)
 	b.wantText("The namespace already equals revision 1.")
+}
+
+// walkGit walks the Git version control of a directory against a real remote, served over
+// SSH to one key: generate that key in the UI, link the directory (with a manual
+// webhook), see the first pull stall on the unknown host key, check availability and trust
+// the key, pull, push and tag with nothing edited, a bad tag name, a dry run and a push of
+// an edited file, a signed webhook delivery, the run history and its step log; then a
+// wrong credential's check.
+func walkGit(t *testing.T, f *e2eServer, b *chromeTab) {
+	ctx := context.Background()
+	payments := "upstream: http://payments:8080\n"
+	repo := gittest.NewRepo(t, map[string]string{
+		"gateway/services/payments.yaml": payments,
+		"gateway/routes.yaml":            "routes: []\n",
+		"README.md":                      "# config\n",
+	})
+	if _, err := f.API.CreateNamespace(ctx, "web"); err != nil {
+		t.Fatal(err)
+	}
+	b.login()
+
+	// Generate an SSH key; the page shows its public key, never the private one.
+	b.open("/settings/credentials")
+	b.openDetails(`details.form:has(#gen-name)`)
+	b.fill("#gen-name", "deploy")
+	b.selectOption("#gen-alg", "ed25519")
+	b.click(`form:has(#gen-name) button[type=submit]`)
+	pub := strings.TrimSpace(b.textOf("#public-key"))
+	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(pub))
+	if err != nil {
+		b.fatalf("the page's public key %q does not parse: %v", pub, err)
+	}
+	if key.Type() != ssh.KeyAlgoED25519 {
+		t.Errorf("generated a %s key, want ed25519", key.Type())
+	}
+	b.wantText(ssh.FingerprintSHA256(key), "deploy key")
+	secret, err := f.DB.CredentialSecret(ctx, "deploy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.secrets = append(b.secrets, e2ePEMBody(secret.PrivateKey))
+	b.checkPage()
+	b.screenshot("credential-key")
+
+	// The remote accepts that key only.
+	sshd := gittest.NewSSHServer(t, repo.Root, key)
+
+	// Link /gateway to the repository's gateway directory, with a manual webhook.
+	b.open("/ns/web/git")
+	b.wantText("No directory of this namespace is linked to Git yet.")
+	b.fill("#b-name", "gateway")
+	b.fill("#b-dir", "gateway")
+	b.fill("#b-url", sshd.URL(repo.Name))
+	b.selectOption("#b-cred", "deploy")
+	b.fill("#b-ref", "main")
+	b.fill("#b-path", "gateway")
+	b.selectOption("#b-direction", "both")
+	b.fill("#b-schedule", "0 22 * * 1-5")
+	b.selectOption("#b-webhook", "manual")
+	b.do("scroll to the form", chromedp.Evaluate[chromedp.Void](`document.getElementById("link").scrollIntoView()`))
+	b.screenshot("git-link")
+	b.click(`form[action="/ns/web/git#link"] button[type=submit]:not([name])`)
+	b.wantText("Binding gateway created.", "shown this once")
+	hookURL, hookSecret := b.textOf("#hook-url"), b.textOf("#hook-secret")
+	if !strings.HasPrefix(hookURL, f.URL+"/") || len(hookSecret) < 20 {
+		t.Fatalf("the webhook page shows URL %q and secret %q", hookURL, hookSecret)
+	}
+	b.secrets = append(b.secrets, hookSecret)
+	b.click(`a[href="/ns/web/git/gateway"]`)
+	b.wantPath("/ns/web/git/gateway")
+	b.wantText("every weekday at 22:00")
+
+	// Its first pull stalls: the SSH host key is not pinned.
+	first := e2eFirstRun(t, f, "web", "gateway")
+	if got := b.waitRun(first); got != "stalled" {
+		t.Errorf("the first pull ended %q, want stalled on the unknown host key", got)
+	}
+	b.wantText("host_key_unknown")
+
+	// Check availability names the host key with a Trust button; trusting pins it and checks
+	// again, all ticks.
+	b.click(`form[action="/ns/web/git/gateway/check"] button`)
+	fp := ssh.FingerprintSHA256(sshd.HostKey)
+	b.wantText("Host key", fp, "not pinned")
+	b.click(`form[action="/ns/web/git/gateway/trust"] button`)
+	b.wantText("Pinned the host key " + fp)
+	findings := e2eEval[[]string](b, `Array.from(document.querySelectorAll("ul.checks li")).map(function (li) { return li.className + " " + li.innerText.replace(/\s+/g, " ").replace(/ :/g, ":").trim(); })`)
+	for _, want := range []string{"ok ✓ Reachable", "ok ✓ Authenticated", "ok ✓ Ref exists", "ok ✓ Head commit passed: " + repo.Head(), "ok ✓ Host key passed: "} {
+		if !e2eHasPrefix(findings, want) {
+			t.Errorf("the check shows %q, want a line starting %q", findings, want)
+		}
+	}
+	b.screenshot("git-check")
+
+	// Pull: the directory gets the repository's gateway files as one revision.
+	b.click(`form[action="/ns/web/git/gateway/pull"] button[value=pull]`)
+	pull := e2eFlashRun(b, "Pull queued as run ")
+	if got := b.waitRun(pull); got != "applied" {
+		t.Fatalf("the pull ended %q, want applied", got)
+	}
+	b.wantText(repo.Head())
+	if file, err := f.API.GetFile(ctx, "web", "gateway/services/payments.yaml", 0); err != nil || string(file.Content) != payments {
+		t.Fatalf("after the pull the namespace has payments.yaml = %v, %v", file, err)
+	}
+
+	// A bad tag name is refused as it is typed, and by the server if sent anyway.
+	b.fill("#tag-name", "v1..0")
+	b.do("type", chromedp.Evaluate[chromedp.Void](`document.getElementById("tag-name").dispatchEvent(new Event("input"))`))
+	if msg := b.textOf("#tag-name-msg"); !strings.Contains(msg, "Not a valid Git tag name") {
+		t.Errorf("typing a bad tag name says %q", msg)
+	}
+	if e2eEval[bool](b, `document.getElementById("tag-name").checkValidity()`) {
+		t.Error("the tag field accepts v1..0")
+	}
+	b.do("send the form anyway", chromedp.Evaluate[chromedp.Void](`document.getElementById("tag-name").form.noValidate = true`))
+	if status := b.click(`form:has(#tag-name) button[value=push]`); status != http.StatusBadRequest {
+		t.Errorf("pushing with tag v1..0 answered %d, want 400", status)
+	}
+	if msg := b.textOf("#tag-name-msg"); !strings.Contains(msg, "v1..0") {
+		t.Errorf("the server's refusal of tag v1..0 says %q beside the field, want a message naming it", msg)
+	}
+	if v := e2eEval[string](b, `document.getElementById("tag-name").value`); v != "v1..0" {
+		t.Errorf("the tag field came back holding %q, want what was typed", v)
+	}
+
+	// Push and tag with nothing edited: the tag goes on the branch's commit.
+	b.open("/ns/web/git/gateway")
+	b.fill("#tag-name", "v1.0.0")
+	b.fill("#tag-msg", "First release")
+	b.click(`form:has(#tag-name) button[value=push]`)
+	tagRun := e2eFlashRun(b, "Push with tag v1.0.0 queued as run ")
+	outcome := b.waitRun(tagRun)
+	if tagged := repo.Ref("refs/tags/v1.0.0"); tagged == "" {
+		t.Errorf("after push and tag (run %s) the remote has no tag v1.0.0", outcome)
+	} else if c := repo.Git("rev-list", "-n", "1", "v1.0.0"); c != repo.Head() {
+		t.Errorf("tag v1.0.0 is on %s, want the branch head %s", c, repo.Head())
+	}
+
+	// Edit a file; a dry run of the push shows the change first, then push it.
+	edited := "upstream: http://payments-v3:8080\n"
+	if _, _, err := f.API.PutFile(ctx, "web", "gateway/services/payments.yaml", []byte(edited), fhttp.PutFileOptions{Message: "Payments v3"}); err != nil {
+		t.Fatal(err)
+	}
+	b.open("/ns/web/git/gateway")
+	b.wantText("ahead")
+	b.fill("#push-msg", "Payments v3 from Ferry")
+	b.click(`form:has(#push-msg) button[value=plan]`)
+	b.wantText("Dry run: push to Git", "Nothing was written.", "services/payments.yaml", "~1 modified")
+	b.screenshot("git-dry-run")
+	b.click(`form[action="/ns/web/git/gateway/push"] button[value=push]`)
+	push := e2eFlashRun(b, "Push queued as run ")
+	if got := b.waitRun(push); got != "applied" {
+		t.Fatalf("the push ended %q, want applied", got)
+	}
+	if got := repo.File(repo.Head(), "gateway/services/payments.yaml"); got != edited {
+		t.Errorf("after the push the remote's payments.yaml is %q, want %q", got, edited)
+	}
+	if got := repo.Git("log", "-1", "--format=%an|%s"); !strings.Contains(got, e2eUser+"|Payments v3 from Ferry") {
+		t.Errorf("the pushed commit is %q, want author %s and the message typed", got, e2eUser)
+	}
+
+	// A signed webhook delivery from the remote's side: listed with its verdict and run.
+	repo.Commit("Routes", map[string]string{"gateway/routes.yaml": "routes: [payments]\n"})
+	body := `{"ref":"refs/heads/main","after":"` + repo.Head() + `"}`
+	mac := hmac.New(sha256.New, []byte(hookSecret))
+	mac.Write([]byte(body))
+	req, _ := http.NewRequest("POST", hookURL, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("the signed delivery answered %s", resp.Status)
+	}
+	hookRun := e2eLatestRun(t, f, "web", "gateway")
+	b.open("/ns/web/git/gateway")
+	if got := b.waitRun(hookRun); got != "applied" {
+		t.Errorf("the webhook's pull ended %q, want applied", got)
+	}
+	b.wantText("queued", "run "+fmt.Sprint(hookRun))
+
+	// The run history: every run with its trigger, and a step log that opens.
+	b.open("/ns/web/git/gateway")
+	for _, id := range []int64{first, pull, tagRun, push, hookRun} {
+		if row := b.textOf(fmt.Sprintf("#run-%d", id)); row == "<no element>" {
+			t.Errorf("the run history lacks run %d", id)
+		}
+	}
+	b.wantText("tag v1.0.0", "webhook")
+	b.screenshot("git-binding")
+	b.do("open the step log", chromedp.Click(chromedp.CSS(fmt.Sprintf("#run-%d details summary", pull))))
+	if steps := b.textOf(fmt.Sprintf("#run-%d ol.steps", pull)); !strings.Contains(steps, "fetch") {
+		t.Errorf("the pull's step log shows %q, want its steps", steps)
+	}
+	b.checkLayout()
+	b.do("scroll to the runs", chromedp.Evaluate[chromedp.Void](`document.getElementById("runs").scrollIntoView()`))
+	b.screenshot("git-runs")
+
+	// A credential the remote does not accept: the check says which step failed and why.
+	if _, err := f.API.CreateCredential(ctx, fhttp.CredentialRequest{Name: "stranger", Kind: ferry.CredentialSSHKey,
+		Generate: &fhttp.GenerateRequest{Algorithm: "ed25519"}}); err != nil {
+		t.Fatal(err)
+	}
+	b.open("/ns/web/git")
+	b.fill("#b-name", "stranger")
+	b.fill("#b-dir", "other")
+	b.fill("#b-url", sshd.URL(repo.Name))
+	b.selectOption("#b-cred", "stranger")
+	b.click(`form[action="/ns/web/git#link"] button[type=submit]:not([name])`)
+	b.wantPath("/ns/web/git/stranger")
+	if got := b.waitRun(e2eFlashRun(b, "Binding stranger created. Its first pull is queued as run ")); got != "stalled" {
+		t.Errorf("the first pull with a credential the remote refuses ended %q, want stalled", got)
+	}
+	b.wantText("auth_failed")
+	b.click(`form[action="/ns/web/git/stranger/check"] button`)
+	findings = e2eEval[[]string](b, `Array.from(document.querySelectorAll("ul.checks li")).map(function (li) { return li.className + " " + li.innerText.replace(/\s+/g, " ").replace(/ :/g, ":").trim(); })`)
+	if !e2eHasPrefix(findings, "ok ✓ Reachable") || !e2eHasPrefix(findings, "bad ✗ Authenticated failed: auth_failed") {
+		t.Errorf("checking with a credential the remote refuses shows %q, want Reachable ✓ and Authenticated ✗ auth_failed", findings)
+	}
+	if !e2eHasPrefix(findings, "unchecked – Host key: not checked") {
+		t.Errorf("checking an ssh:// remote that refuses the key shows %q, want the host key not checked", findings)
+	}
 }
 
 // e2ePEMBody returns the first line of a PEM block's base64 body: a fragment that a page
