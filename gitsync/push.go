@@ -305,7 +305,8 @@ func (p *push) upstreamChanges(ctx context.Context) ([]string, error) {
 // pushes both atomically.
 func (p *push) commitAndPush(ctx context.Context, plan *ferry.SyncPlan) (string, error) {
 	commit := p.head
-	author := ferry.Signature{Name: p.run.Actor, Email: actorEmail(p.run.Actor), When: time.Now()}
+	name := authorName(p.run.Actor)
+	author := ferry.Signature{Name: name, Email: actorEmail(name), When: time.Now()}
 	if author.Name == "" {
 		author.Name, author.Email = Committer.Name, Committer.Email
 	}
@@ -415,6 +416,18 @@ func (p *push) commitFiles(ctx context.Context, plan *ferry.SyncPlan) (files []f
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	return files, deleted, patch, nil
+}
+
+// authorName returns the commit author's name for a run's actor: a user's name ("user:ada"
+// → "ada"), "Ferry token 12" for an API token, the actor as it is otherwise.
+func authorName(actor string) string {
+	if name, ok := strings.CutPrefix(actor, ferry.PrincipalUser+":"); ok {
+		return name
+	}
+	if id, ok := strings.CutPrefix(actor, ferry.PrincipalToken+":"); ok {
+		return "Ferry token " + id
+	}
+	return actor
 }
 
 func actorEmail(actor string) string {
