@@ -90,33 +90,30 @@ func (db *DB) ListRevisionChanges(ctx context.Context, name string, rev int64, p
 	if _, err := findRevision(ctx, db.read, ns, rev); err != nil {
 		return nil, "", err
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT path, from_rev, blob_id, size, mode FROM files
-		WHERE namespace_id = $1 AND (from_rev = $2 OR to_rev = $2) AND path >= $3 ORDER BY path, from_rev LIMIT $4`,
-		ns.ID, rev, from, 2*(page.Limit+1))
+	// The rows the revision opened and those it closed, each read in path order from its own
+	// index and merged here: a path in both was modified. Each side stops after one more
+	// path than the page holds, however many the revision changed.
+	opened, err := db.changedRows(ctx, `from_rev`, ns.ID, rev, from, page.Limit+1)
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
-	items := []*ferry.RevisionChange{}
-	for rows.Next() {
-		var c ferry.RevisionChange
-		var opened int64
-		if err := rows.Scan(&c.Path, &opened, &c.Blob, &c.Size, &c.Mode); err != nil {
-			return nil, "", err
-		}
-		c.Action = ferry.ActionDeleted
-		if opened == rev {
-			c.Action = ferry.ActionAdded
-		}
-		if n := len(items); n > 0 && items[n-1].Path == c.Path {
-			c.Action = ferry.ActionModified // the closed row sorts first: its from_rev is older
-			items[n-1] = &c
-			continue
-		}
-		items = append(items, &c)
-	}
-	if err := rows.Err(); err != nil {
+	closed, err := db.changedRows(ctx, `to_rev`, ns.ID, rev, from, page.Limit+1)
+	if err != nil {
 		return nil, "", err
+	}
+	items := []*ferry.RevisionChange{}
+	for len(items) <= page.Limit && (len(opened) > 0 || len(closed) > 0) {
+		switch {
+		case len(closed) == 0 || len(opened) > 0 && opened[0].Path < closed[0].Path:
+			opened[0].Action = ferry.ActionAdded
+			items, opened = append(items, opened[0]), opened[1:]
+		case len(opened) == 0 || closed[0].Path < opened[0].Path:
+			closed[0].Action = ferry.ActionDeleted
+			items, closed = append(items, closed[0]), closed[1:]
+		default:
+			opened[0].Action = ferry.ActionModified
+			items, opened, closed = append(items, opened[0]), opened[1:], closed[1:]
+		}
 	}
 	next := ""
 	if len(items) > page.Limit {
@@ -124,6 +121,26 @@ func (db *DB) ListRevisionChanges(ctx context.Context, name string, rev int64, p
 		items = items[:page.Limit]
 	}
 	return items, next, nil
+}
+
+// changedRows returns up to limit rows of namespace nsID whose column (from_rev or to_rev)
+// is rev, from path from on, in path order.
+func (db *DB) changedRows(ctx context.Context, column string, nsID, rev int64, from string, limit int) ([]*ferry.RevisionChange, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT path, blob_id, size, mode FROM files
+		WHERE namespace_id = $1 AND `+column+` = $2 AND path >= $3 ORDER BY path LIMIT $4`, nsID, rev, from, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*ferry.RevisionChange
+	for rows.Next() {
+		var c ferry.RevisionChange
+		if err := rows.Scan(&c.Path, &c.Blob, &c.Size, &c.Mode); err != nil {
+			return nil, err
+		}
+		out = append(out, &c)
+	}
+	return out, rows.Err()
 }
 
 // RestoreRevision makes a new revision whose files equal those of revision rev. Only the

@@ -139,11 +139,35 @@ func isText(b []byte) bool {
 
 func (s *Server) revisionsPage(c *call) error {
 	ns := c.r.PathValue("ns")
-	items, next, err := c.client.ListRevisions(c.ctx(), ns, ferry.Page{Limit: pageSize, Cursor: c.r.URL.Query().Get("cursor")})
+	items, next, err := c.client.ListRevisions(c.ctx(), ns, ferry.Page{Limit: revisionsPageSize, Cursor: c.r.URL.Query().Get("cursor")})
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "ns_revisions", ns+" revisions", map[string]any{"NS": nsView{NS: ns, Tab: "revisions"}, "Revisions": items, "Next": next})
+	rows := make([]revisionRow, len(items))
+	for i, rev := range items {
+		rows[i].Revision = rev
+		changes, _, err := c.client.ListRevisionChanges(c.ctx(), ns, rev.Number, ferry.Page{Limit: pathsShown})
+		if err != nil {
+			return err
+		}
+		rows[i].Changes = changes
+		rows[i].More = rev.Added + rev.Modified + rev.Deleted - len(changes)
+	}
+	return s.render(c, http.StatusOK, "ns_revisions", ns+" revisions", map[string]any{"NS": nsView{NS: ns, Tab: "revisions"}, "Revisions": rows, "Next": next})
+}
+
+// revisionsPageSize is how many revisions a page lists, and pathsShown how many of the
+// paths each changed it names.
+const (
+	revisionsPageSize = 50
+	pathsShown        = 3
+)
+
+// revisionRow is a revision in the list, with the first paths it changed.
+type revisionRow struct {
+	*ferry.Revision
+	Changes []*ferry.RevisionChange
+	More    int // how many other paths it changed
 }
 
 // fileDiff is one changed path of a revision, with its line diff when both sides are text.
