@@ -24,6 +24,22 @@ const csrfHeader = "X-CSRF-Token"
 // AdminActor is the actor recorded for requests made with the bootstrap admin token.
 const AdminActor = ferry.PrincipalAdmin
 
+// uiKey marks, in a request's context, a call the web UI makes in-process.
+type uiKey struct{}
+
+// FromUI returns ctx marked as carrying a request the web UI makes on a user's behalf, so
+// that the runs it starts are recorded with trigger "ui". Only code in the same process can
+// set it: no header can.
+func FromUI(ctx context.Context) context.Context { return context.WithValue(ctx, uiKey{}, true) }
+
+// triggerOf returns the trigger of runs r starts: ui for the web UI, api otherwise.
+func triggerOf(r *http.Request) string {
+	if ui, _ := r.Context().Value(uiKey{}).(bool); ui {
+		return ferry.TriggerUI
+	}
+	return ferry.TriggerAPI
+}
+
 // principalKey keys the request's ferry.Principal in its context.
 type principalKey struct{}
 

@@ -55,7 +55,7 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	req.Trigger, req.Actor = ferry.TriggerAPI, actorFrom(r.Context())
+	req.Trigger, req.Actor = triggerOf(r), actorFrom(r.Context())
 	if req.DryRun {
 		plan, err := s.Pusher.PlanPush(r.Context(), ns, name, req)
 		s.writePlan(w, r, plan, err)

@@ -80,7 +80,7 @@ func (s *Server) pullRequest(w http.ResponseWriter, r *http.Request) (ferry.Pull
 	if err := decodeJSON(w, r, s.maxRequestSize(), &body, true); err != nil {
 		return ferry.PullRequest{}, false, err
 	}
-	return ferry.PullRequest{Force: body.Force, Trigger: ferry.TriggerAPI, Actor: actorFrom(r.Context())}, body.DryRun, nil
+	return ferry.PullRequest{Force: body.Force, Trigger: triggerOf(r), Actor: actorFrom(r.Context())}, body.DryRun, nil
 }
 
 // handlePull queues a pull of a binding and answers 202 with its run or, with ?wait=true,
@@ -161,7 +161,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	runs, err := s.Sync.Sync(r.Context(), ns, dir, ferry.PullRequest{Force: force, Trigger: ferry.TriggerAPI, Actor: actorFrom(r.Context())})
+	runs, err := s.Sync.Sync(r.Context(), ns, dir, ferry.PullRequest{Force: force, Trigger: triggerOf(r), Actor: actorFrom(r.Context())})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -447,7 +447,11 @@ func TestGitLinkPullPushAndTag(t *testing.T) {
 		"+1 added", "added services/payments/billing.yaml", "Conflict no")
 	p = ada.follow("/ns/dev/git/payments", "/ns/dev/git/payments/pull", url.Values{"action": {"pull"}})
 	wantText(t, p, "Pull queued as run")
-	wantResult(t, f.waitRun(queuedRun(t, p)), ferry.ResultApplied)
+	pulled := f.waitRun(queuedRun(t, p))
+	wantResult(t, pulled, ferry.ResultApplied)
+	if pulled.Trigger != ferry.TriggerUI || pulled.Actor != "user:ada" {
+		t.Errorf("a pull from the UI: trigger %q, actor %q; want ui, user:ada", pulled.Trigger, pulled.Actor)
+	}
 	p = ada.open("/ns/dev/git/payments")
 	wantText(t, p, short(first)+" → "+short(second), "+1 ~0 −0", "Last commit "+second)
 
@@ -851,7 +855,7 @@ func TestGitCommitLinksAndLiveRuns(t *testing.T) {
 	if !strings.Contains(p.HTML, `data-field="state">queued</span>`) {
 		t.Error("the live row has no state cell for the script to update")
 	}
-	wantText(t, p, "Last commit "+sha, "1 steps fetch ok", "fetched 1 commit")
+	wantText(t, p, "Last commit "+sha, "1 step fetch ok", "fetched 1 commit")
 	got := ada.open(api)
 	if !strings.Contains(got.HTML, `"state":"queued"`) {
 		t.Errorf("GET %s with the session cookie: %s", api, got.HTML)

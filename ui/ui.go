@@ -149,7 +149,7 @@ type inProcess struct {
 }
 
 func (t *inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
-	req = req.Clone(req.Context())
+	req = req.Clone(fhttp.FromUI(req.Context()))
 	if req.Body == nil {
 		req.Body = http.NoBody // as a server's requests always have one
 	}
