@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ferrygit/ferry"
+	"github.com/ferrygit/ferry/gitsync/standin"
 	fhttp "github.com/ferrygit/ferry/http"
 	"github.com/ferrygit/ferry/sqlstore"
 )
@@ -18,7 +19,7 @@ const pushPath = "/api/v1/namespaces/dev/bindings/out/push"
 // pushEnv starts a push server with namespace dev and bindings out (push only), both
 // (two-way), in (pull only), conflict (two-way; its pushes conflict), stalled and slow
 // (push only, runs stall or never end) and empty (push only, nothing to push).
-func pushEnv(t *testing.T) (*testServer, *fakePusher) {
+func pushEnv(t *testing.T) (*testServer, fakePusher) {
 	t.Helper()
 	ts, p := newPushServer(t)
 	ts.mustNamespace(t, "dev")
@@ -225,9 +226,7 @@ func TestPullDryRun(t *testing.T) {
 	if plan.Kind != ferry.RunPull || plan.Added != 1 || plan.Modified != 1 || plan.Deleted != 1 || len(plan.Changes) != 3 || plan.Conflict {
 		t.Fatalf("pull plan = %+v", plan)
 	}
-	p.mu.Lock()
-	got := p.pulls[0]
-	p.mu.Unlock()
+	got := p.PlanPulls()[0]
 	if got != (ferry.PullRequest{Trigger: ferry.TriggerAPI, Actor: fhttp.AdminActor}) {
 		t.Errorf("the planner got %+v", got)
 	}
@@ -269,10 +268,10 @@ func TestPushUnavailable(t *testing.T) {
 	wantError(t, ts.raw(t, "POST", "/api/v1/namespaces/dev/bindings/both/pull", []byte(`{"dry_run":true}`)), 503, ferry.EUNAVAILABLE)
 	decodeRun(t, ts.raw(t, "POST", "/api/v1/namespaces/dev/bindings/both/pull", nil), http.StatusAccepted)
 
-	var p *fakePusher
+	var p fakePusher
 	ts = newTestServer(t, func(s *fhttp.Server) {
 		db := s.Namespaces.(*sqlstore.DB)
-		p = &fakePusher{db: db}
+		p = fakePusher{&standin.Pusher{DB: db}}
 		s.Bindings, s.Runs, s.Pusher = db, db, p
 	})
 	ts.mustNamespace(t, "dev")

@@ -12,7 +12,7 @@ import (
 // (/in, pull only), conflict (/conflict, two-way; pushes and pulls conflict), stalled
 // (/stalled, push only, its credential is refused), slow (/slow, push only, runs never
 // end) and empty (/empty, push only, to an empty repository with nothing to push).
-func pushEnv(t *testing.T) (cliEnv, *fakePusher) {
+func pushEnv(t *testing.T) (cliEnv, fakePusher) {
 	t.Helper()
 	env, p := startPushServer(t)
 	mustRunCLI(t, env, "", "ns", "create", "dev")

@@ -1,4 +1,4 @@
-// Package standin is a ferry.SyncService over the real database that does no Git work,
+// Package standin is a ferry.SyncService and a ferry.Pusher over the real database that do no Git work,
 // for testing the HTTP layer and the CLI apart from the Git-backed gitsync.Service (which
 // has end-to-end tests of its own). WaitRun carries a run out at once; its outcome follows
 // the binding's URL: "stalled" in it stalls the run, "slow" keeps it from ever finishing,
