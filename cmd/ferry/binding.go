@@ -40,6 +40,15 @@ func splitBinding(arg string) (ns, name string, err error) {
 	return ns, name, nil
 }
 
+// bindingClient reads arg as NAMESPACE/BINDING and returns it with an API client.
+func (m *Main) bindingClient(arg string) (ns, name string, c *ferryhttp.Client, err error) {
+	if ns, name, err = splitBinding(arg); err != nil {
+		return "", "", nil, err
+	}
+	c, err = m.apiClient()
+	return ns, name, c, err
+}
+
 // bindingFields are the flags that set a binding's configuration, by name.
 type bindingFields map[string]*string
 
@@ -164,11 +173,7 @@ func runBindingGet(ctx context.Context, m *Main, sub subcommand, args []string) 
 	if err != nil {
 		return err
 	}
-	ns, name, err := splitBinding(pos[0])
-	if err != nil {
-		return err
-	}
-	c, err := m.apiClient()
+	ns, name, c, err := m.bindingClient(pos[0])
 	if err != nil {
 		return err
 	}
@@ -240,11 +245,7 @@ func runBindingUpdate(ctx context.Context, m *Main, sub subcommand, args []strin
 		fs.Usage()
 		return errUsage
 	}
-	ns, name, err := splitBinding(pos[0])
-	if err != nil {
-		return err
-	}
-	c, err := m.apiClient()
+	ns, name, c, err := m.bindingClient(pos[0])
 	if err != nil {
 		return err
 	}
@@ -265,11 +266,7 @@ func runBindingRm(ctx context.Context, m *Main, sub subcommand, args []string) e
 	if err != nil {
 		return err
 	}
-	ns, name, err := splitBinding(pos[0])
-	if err != nil {
-		return err
-	}
-	c, err := m.apiClient()
+	ns, name, c, err := m.bindingClient(pos[0])
 	if err != nil {
 		return err
 	}
@@ -287,11 +284,7 @@ func runBindingCheck(ctx context.Context, m *Main, sub subcommand, args []string
 	if err != nil {
 		return err
 	}
-	ns, name, err := splitBinding(pos[0])
-	if err != nil {
-		return err
-	}
-	c, err := m.apiClient()
+	ns, name, c, err := m.bindingClient(pos[0])
 	if err != nil {
 		return err
 	}

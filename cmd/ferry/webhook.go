@@ -32,11 +32,7 @@ func runWebhookRotate(ctx context.Context, m *Main, sub subcommand, args []strin
 	if err != nil {
 		return err
 	}
-	ns, name, err := splitBinding(pos[0])
-	if err != nil {
-		return err
-	}
-	c, err := m.apiClient()
+	ns, name, c, err := m.bindingClient(pos[0])
 	if err != nil {
 		return err
 	}
@@ -69,11 +65,7 @@ func runWebhookDeliveries(ctx context.Context, m *Main, sub subcommand, args []s
 		fs.Usage()
 		return errUsage
 	}
-	ns, name, err := splitBinding(pos[0])
-	if err != nil {
-		return err
-	}
-	c, err := m.apiClient()
+	ns, name, c, err := m.bindingClient(pos[0])
 	if err != nil {
 		return err
 	}
