@@ -24,27 +24,32 @@ type Catalog interface {
 // registerCatalogRoutes registers the routes of blueprints and entities.
 func (s *Server) registerCatalogRoutes(mux *http.ServeMux) {
 	const bp = "/api/v1/namespaces/{ns}/blueprints"
-	s.api(mux, "POST "+bp, ferry.PermCatalogWrite, s.handleCreateBlueprint)
-	s.api(mux, "GET "+bp, ferry.PermCatalogRead, s.handleListBlueprints)
-	s.api(mux, "GET "+bp+"/{bp}", ferry.PermCatalogRead, s.handleGetBlueprint)
-	s.api(mux, "PUT "+bp+"/{bp}", ferry.PermCatalogWrite, s.handleUpdateBlueprint)
-	s.api(mux, "DELETE "+bp+"/{bp}", ferry.PermCatalogWrite, s.handleDeleteBlueprint)
-	s.api(mux, "POST "+bp+"/{bp}/entities", ferry.PermCatalogWrite, s.handlePutEntity)
-	s.api(mux, "POST "+bp+"/{bp}/entities/bulk", ferry.PermCatalogWrite, s.handleBulkEntities)
-	s.api(mux, "GET "+bp+"/{bp}/entities", ferry.PermCatalogRead, s.handleListEntities)
-	s.api(mux, "GET "+bp+"/{bp}/entities/{id}", ferry.PermCatalogRead, s.handleGetEntity)
-	s.api(mux, "PATCH "+bp+"/{bp}/entities/{id}", ferry.PermCatalogWrite, s.handlePatchEntity)
-	s.api(mux, "DELETE "+bp+"/{bp}/entities/{id}", ferry.PermCatalogWrite, s.handleDeleteEntity)
-	s.api(mux, "GET "+bp+"/{bp}/entities/{id}/history", ferry.PermCatalogRead, s.handleEntityHistory)
+	api := func(mux *http.ServeMux, pattern string, perm ferry.Permission, h http.HandlerFunc) {
+		s.api(mux, pattern, perm, s.catalogReady(h))
+	}
+	api(mux, "POST "+bp, ferry.PermCatalogWrite, s.handleCreateBlueprint)
+	api(mux, "GET "+bp, ferry.PermCatalogRead, s.handleListBlueprints)
+	api(mux, "GET "+bp+"/{bp}", ferry.PermCatalogRead, s.handleGetBlueprint)
+	api(mux, "PUT "+bp+"/{bp}", ferry.PermCatalogWrite, s.handleUpdateBlueprint)
+	api(mux, "DELETE "+bp+"/{bp}", ferry.PermCatalogWrite, s.handleDeleteBlueprint)
+	api(mux, "POST "+bp+"/{bp}/entities", ferry.PermCatalogWrite, s.handlePutEntity)
+	api(mux, "POST "+bp+"/{bp}/entities/bulk", ferry.PermCatalogWrite, s.handleBulkEntities)
+	api(mux, "GET "+bp+"/{bp}/entities", ferry.PermCatalogRead, s.handleListEntities)
+	api(mux, "GET "+bp+"/{bp}/entities/{id}", ferry.PermCatalogRead, s.handleGetEntity)
+	api(mux, "PATCH "+bp+"/{bp}/entities/{id}", ferry.PermCatalogWrite, s.handlePatchEntity)
+	api(mux, "DELETE "+bp+"/{bp}/entities/{id}", ferry.PermCatalogWrite, s.handleDeleteEntity)
+	api(mux, "GET "+bp+"/{bp}/entities/{id}/history", ferry.PermCatalogRead, s.handleEntityHistory)
 }
 
-// catalogReady answers 503 when the server has no catalog.
-func (s *Server) catalogReady(w http.ResponseWriter, r *http.Request) bool {
-	if s.Catalog == nil || s.CatalogStore == nil {
-		s.writeError(w, r, ferry.Errorf(ferry.EUNAVAILABLE, "This server has no catalog."))
-		return false
+// catalogReady answers 503 instead of calling h when the server has no catalog.
+func (s *Server) catalogReady(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.Catalog == nil || s.CatalogStore == nil {
+			s.writeError(w, r, ferry.Errorf(ferry.EUNAVAILABLE, "This server has no catalog."))
+			return
+		}
+		h(w, r)
 	}
-	return true
 }
 
 // BlueprintRequest is the body of POST …/blueprints and PUT …/blueprints/{bp}.
@@ -56,9 +61,6 @@ type BlueprintRequest struct {
 }
 
 func (s *Server) handleCreateBlueprint(w http.ResponseWriter, r *http.Request) {
-	if !s.catalogReady(w, r) {
-		return
-	}
 	var req BlueprintRequest
 	if err := decodeJSON(w, r, s.maxRequestSize(), &req, false); err != nil {
 		s.writeError(w, r, err)
@@ -74,9 +76,6 @@ func (s *Server) handleCreateBlueprint(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListBlueprints(w http.ResponseWriter, r *http.Request) {
-	if !s.catalogReady(w, r) {
-		return
-	}
 	items, err := s.CatalogStore.ListBlueprints(r.Context(), r.PathValue("ns"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -86,9 +85,6 @@ func (s *Server) handleListBlueprints(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGetBlueprint(w http.ResponseWriter, r *http.Request) {
-	if !s.catalogReady(w, r) {
-		return
-	}
 	b, err := s.CatalogStore.FindBlueprint(r.Context(), r.PathValue("ns"), r.PathValue("bp"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -98,9 +94,6 @@ func (s *Server) handleGetBlueprint(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleUpdateBlueprint(w http.ResponseWriter, r *http.Request) {
-	if !s.catalogReady(w, r) {
-		return
-	}
 	var req BlueprintRequest
 	if err := decodeJSON(w, r, s.maxRequestSize(), &req, false); err != nil {
 		s.writeError(w, r, err)
@@ -130,9 +123,6 @@ func (s *Server) handleUpdateBlueprint(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDeleteBlueprint(w http.ResponseWriter, r *http.Request) {
-	if !s.catalogReady(w, r) {
-		return
-	}
 	cascade, err := boolParam(r, "cascade")
 	if err == nil {
 		err = s.CatalogStore.DeleteBlueprint(r.Context(), r.PathValue("ns"), r.PathValue("bp"), cascade)
@@ -171,9 +161,6 @@ func writeOptions(r *http.Request) (catalog.PutOptions, error) {
 }
 
 func (s *Server) handlePutEntity(w http.ResponseWriter, r *http.Request) {
-	if !s.catalogReady(w, r) {
-		return
-	}
 	var req EntityRequest
 	if err := decodeJSON(w, r, s.maxRequestSize(), &req, false); err != nil {
 		s.writeError(w, r, err)
@@ -207,9 +194,6 @@ type BulkResponse struct {
 }
 
 func (s *Server) handleBulkEntities(w http.ResponseWriter, r *http.Request) {
-	if !s.catalogReady(w, r) {
-		return
-	}
 	var req BulkRequest
 	if err := decodeJSON(w, r, s.maxRequestSize(), &req, false); err != nil {
 		s.writeError(w, r, err)
@@ -235,9 +219,6 @@ func (s *Server) handleBulkEntities(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListEntities(w http.ResponseWriter, r *http.Request) {
-	if !s.catalogReady(w, r) {
-		return
-	}
 	page, err := pageParams(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -267,9 +248,6 @@ func (s *Server) handleListEntities(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGetEntity(w http.ResponseWriter, r *http.Request) {
-	if !s.catalogReady(w, r) {
-		return
-	}
 	e, err := s.Catalog.GetEntity(r.Context(), r.PathValue("ns"), r.PathValue("bp"), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -279,9 +257,6 @@ func (s *Server) handleGetEntity(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handlePatchEntity(w http.ResponseWriter, r *http.Request) {
-	if !s.catalogReady(w, r) {
-		return
-	}
 	var p catalog.EntityPatch
 	if err := decodeJSON(w, r, s.maxRequestSize(), &p, false); err != nil {
 		s.writeError(w, r, err)
@@ -300,9 +275,6 @@ func (s *Server) handlePatchEntity(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDeleteEntity(w http.ResponseWriter, r *http.Request) {
-	if !s.catalogReady(w, r) {
-		return
-	}
 	force, err := boolParam(r, "force")
 	if err == nil {
 		err = s.Catalog.DeleteEntity(r.Context(), r.PathValue("ns"), r.PathValue("bp"), r.PathValue("id"), force,
@@ -316,9 +288,6 @@ func (s *Server) handleDeleteEntity(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleEntityHistory(w http.ResponseWriter, r *http.Request) {
-	if !s.catalogReady(w, r) {
-		return
-	}
 	page, err := pageParams(r)
 	if err != nil {
 		s.writeError(w, r, err)

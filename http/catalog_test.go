@@ -306,3 +306,18 @@ func TestCatalogPermissions(t *testing.T) {
 		t.Errorf("who am I = %s", b)
 	}
 }
+
+// TestCatalogUnavailable: a server without a catalog answers every catalog route 503.
+func TestCatalogUnavailable(t *testing.T) {
+	ts := newTestServer(t, func(s *fhttp.Server) { s.Catalog, s.CatalogStore = nil, nil })
+	if _, err := ts.Client.CreateNamespace(context.Background(), "dev"); err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range ts.Routes() {
+		if !strings.Contains(rt.Pattern, "/blueprints") {
+			continue
+		}
+		method, path := concretePath(rt.Pattern)
+		wantError(t, ts.raw(t, method, path, []byte(`{}`)), 503, ferry.EUNAVAILABLE, "no catalog")
+	}
+}
