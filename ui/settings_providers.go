@@ -72,36 +72,11 @@ func (s *Server) createProvider(c *call) error {
 
 func (s *Server) validateProvider(c *call) error {
 	name := c.r.PathValue("name")
-	p, err := withBody(c.client).ValidateProvider(c.ctx(), name)
+	p, err := c.client.ValidateProvider(c.ctx(), name)
 	if err != nil {
 		return s.showProviders(c, fhttp.ProviderRequest{Kind: ferry.ProviderGitHub}, err)
 	}
 	return redirect(c, "/settings/providers", providerVerdict(p))
-}
-
-// withBody returns a copy of cl whose requests always have a body, empty when they have
-// none. A request made in-process reaches the API as built, and the API reads the body of
-// POST .../validate, which a nil body makes panic; over the network it is never nil.
-func withBody(cl *fhttp.Client) *fhttp.Client {
-	cp, hc := *cl, *cl.HTTP
-	next := hc.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	hc.Transport = emptyBody{next: next}
-	cp.HTTP = &hc
-	return &cp
-}
-
-// emptyBody gives requests without a body an empty one.
-type emptyBody struct{ next http.RoundTripper }
-
-func (t emptyBody) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body == nil {
-		r = r.Clone(r.Context())
-		r.Body = http.NoBody
-	}
-	return t.next.RoundTrip(r)
 }
 
 // providerVerdict says in a sentence what validating p found.
